@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// Runs every workspace package's `test` script one package at a time (the
-// broker-heavy suites would starve each other on two cores), streams their
-// output, and closes with one plain summary line over all packages.
+// Builds, then runs every workspace package's `test` script one package at a
+// time (the broker-heavy suites would starve each other on two cores), streams
+// their output, and closes with one plain summary line over all packages.
+// `pnpm test rpc api` runs only the packages whose folder matches.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureSetup, root } from './setup.mjs';
 
-const root = new URL('..', import.meta.url).pathname;
 const order = [
   'packages/rpc',
   'packages/worker',
@@ -32,6 +33,8 @@ function run(dir) {
     child.on('close', (code) => resolve({ code: code ?? 1, tail }));
   });
 }
+
+ensureSetup();
 
 const totals = { pass: 0, fail: 0, skip: 0 };
 let failed = false;

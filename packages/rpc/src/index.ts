@@ -1,1 +1,21 @@
-export const placeholder = 1;
+export type { RpcErrorCode, RpcErrorOptions } from './errors.js';
+export { RemoteError, RpcError } from './errors.js';
+export type { Logger } from './logger.js';
+export type { RpcClientMetrics, RpcServerMetrics } from './metrics.js';
+export type { RpcClientOptions, RpcServerOptions } from './options.js';
+export {
+  DEFAULT_CLIENT_OPTIONS,
+  DEFAULT_SERVER_OPTIONS,
+  normalizeClientOptions,
+  normalizeServerOptions,
+} from './options.js';
+export type { PresenceAnnouncement } from './presence.js';
+export type { PresencePublisherOptions } from './presence-publisher.js';
+export { PresencePublisher } from './presence-publisher.js';
+export type { PresenceTrackerOptions } from './presence-tracker.js';
+export { PresenceTracker } from './presence-tracker.js';
+export type { CallOptions } from './rpc-client.js';
+export { RpcClient } from './rpc-client.js';
+export type { RpcContext } from './rpc-context.js';
+export type { RpcBatchItem, RpcOutcome } from './rpc-server.js';
+export { RpcServer } from './rpc-server.js';

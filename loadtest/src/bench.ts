@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// `pnpm bench`: the local benchmark harness's command line. See docs/readme/loadtest.md.
+
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runBench } from './harness.js';
+import { type BenchOptions, normalizeOptions, QUICK_OPTIONS } from './options.js';
+
+const USAGE = `usage: pnpm bench [options]
+  --url <url>          measure a running gateway (or BENCH_URL) instead of starting the local stack
+  --duration <s>       measured seconds per cell (default 10)
+  --warmup <s>         unmeasured seconds before each cell (default 2)
+  --quick              smoke run: 2 s cells, 0.5 s warm-up
+  --only <name>        only scenarios whose name contains <name> (repeatable)
+  --concurrency <n,..> closed-loop concurrencies of the fast model (default 1,64,256)
+  --rate <n>           open-loop rate, requests/s (default 350)
+  --out <dir>          output folder, relative to the repository root (default bench-results)
+  --cpu-prof           run the gateway and workers under node --cpu-prof (into <out>/profiles)
+  --redis <url>        give the local gateway REDIS_URL (default: its in-process cache)
+  --api-key <key>      send it in x-api-key (or API_KEY)`;
+
+function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      url: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string', multiple: true },
+      concurrency: { type: 'string' },
+      rate: { type: 'string' },
+      out: { type: 'string' },
+      'cpu-prof': { type: 'boolean', default: false },
+      redis: { type: 'string' },
+      'api-key': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return Promise.resolve();
+  }
+  const partial: Partial<BenchOptions> = values.quick ? { ...QUICK_OPTIONS } : {};
+  const url = values.url ?? process.env.BENCH_URL;
+  if (url !== undefined && url !== '') partial.url = url;
+  if (values.duration !== undefined) partial.durationSeconds = Number(values.duration);
+  if (values.warmup !== undefined) partial.warmupSeconds = Number(values.warmup);
+  if (values.only !== undefined) partial.only = values.only;
+  if (values.concurrency !== undefined) {
+    partial.concurrencies = values.concurrency.split(',').map(Number);
+  }
+  if (values.rate !== undefined) partial.openLoopRate = Number(values.rate);
+  if (values.out !== undefined) partial.outDir = values.out;
+  if (values['cpu-prof']) partial.cpuProf = true;
+  if (values.redis !== undefined) partial.redisUrl = values.redis;
+  const options = normalizeOptions(partial);
+  const apiKey = values['api-key'] ?? process.env.API_KEY;
+  const headers: Record<string, string> = apiKey ? { 'x-api-key': apiKey } : {};
+  // dist/src/bench.js → the repository root.
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  return runBench(options, root, headers).then(() => undefined);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const code = (err as { code?: unknown }).code;
+  process.stderr.write(
+    `bench failed${typeof code === 'string' ? ` (${code})` : ''}: ${String(err)}\n`,
+  );
+  process.exitCode = 1;
+});

@@ -1,0 +1,194 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { MODEL_NAMES, type ModelShape, shapeFromMetadata } from '../k6/lib/payloads.js';
+import type { CellSpec } from './cell.js';
+import { renderChart } from './chart.js';
+import { BenchError } from './errors.js';
+import { getJson } from './http-probe.js';
+import { LocalStack } from './local-stack.js';
+import { machineInfo } from './machine.js';
+import type { BenchOptions } from './options.js';
+import { ProgressLine } from './progress.js';
+import { addWorkerSpeedup, formatTable, type ResultRow, toRow } from './results.js';
+import { runCellInChild } from './run-cell.js';
+import { planCells } from './scenarios.js';
+import { checkTargets, type TargetCheck } from './targets.js';
+
+export interface BenchRun {
+  rows: ResultRow[];
+  targets: TargetCheck[];
+  files: { json: string; meta: string; chart: string };
+}
+
+const REQUEST_TIMEOUT_SECONDS = 10;
+const SALT_CELL_STRIDE = 1e9;
+
+/**
+ * Runs the whole matrix: starts the local stack (or uses options.url), runs each cell in its
+ * own load-generator process, and writes http.json, http.meta.json and http.svg after every
+ * cell, so an interrupted run keeps what it measured.
+ */
+export async function runBench(
+  options: Readonly<BenchOptions>,
+  root: string,
+  headers: Readonly<Record<string, string>> = {},
+  progress = new ProgressLine(),
+): Promise<BenchRun> {
+  const outDir = isAbsolute(options.outDir) ? options.outDir : join(root, options.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const files = {
+    json: join(outDir, 'http.json'),
+    meta: join(outDir, 'http.meta.json'),
+    chart: join(outDir, 'http.svg'),
+  };
+
+  let stack: LocalStack | null = null;
+  const stop = () => {
+    progress.note('interrupted: stopping the local stack');
+    void (stack?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    let url = options.url;
+    if (url === null) {
+      ensureBuilt(root, progress);
+      stack = new LocalStack({
+        root,
+        port: options.port,
+        workerBasePort: options.workerBasePort,
+        redisUrl: options.redisUrl,
+        cpuProfDir: options.cpuProf ? join(outDir, 'profiles') : null,
+        logDir: join(outDir, 'logs'),
+        readyTimeoutMs: 60_000,
+        stopTimeoutMs: 15_000,
+      });
+      progress.note(`starting the local stack (gateway :${options.port}, one worker per model)`);
+      await stack.start();
+      url = stack.url;
+    }
+    const shapes = await fetchShapes(url, headers);
+    const cells = planCells(options, stack !== null);
+    const started = new Date().toISOString();
+    const rows: ResultRow[] = [];
+    let slowWorkers = 1;
+    // Distinct per run and per cell, so no cell's "unique" inputs were cached by another.
+    const runSalt = (Date.now() % 50) * 20;
+
+    for (const [i, planned] of cells.entries()) {
+      if (planned.slowWorkers === 2 && slowWorkers === 1 && stack !== null) {
+        progress.note('starting a second slow worker');
+        await stack.addWorker('slow');
+        slowWorkers = 2;
+      }
+      const cell: CellSpec = {
+        scenario: planned.scenario,
+        mode: planned.mode,
+        connections: planned.connections,
+        rate: planned.rate,
+        durationSeconds: options.durationSeconds,
+        warmupSeconds: options.warmupSeconds,
+        url,
+        headers,
+        workload: planned.workload,
+        shapes,
+        salt: ((runSalt + i) % 1000) * SALT_CELL_STRIDE,
+        timeoutSeconds: REQUEST_TIMEOUT_SECONDS,
+      };
+      const at = planned.mode === 'open' ? `${planned.rate}/s` : `c=${planned.connections}`;
+      progress.begin(i + 1, cells.length, `${planned.scenario} ${at}`);
+      const result = await runCellInChild(cell, (p) =>
+        progress.update(p, p.phase === 'warmup' ? options.warmupSeconds : options.durationSeconds),
+      );
+      const row = toRow(result);
+      rows.push(row);
+      addWorkerSpeedup(rows);
+      progress.end(
+        `${row.rps.toFixed(0)} req/s  p50 ${row.p50_ms} ms  p95 ${row.p95_ms} ms  p99 ${row.p99_ms} ms  errors ${row.errors}`,
+      );
+      writeResults(files, rows, options, started);
+    }
+    const targets = checkTargets(rows, options.openLoopRate);
+    progress.note(`\n${formatTable(rows)}\n`);
+    for (const t of targets) {
+      const verdict = t.met === null ? 'n/a ' : t.met ? 'MET ' : 'MISS';
+      progress.note(`${verdict}  ${t.target}: ${t.measured}`);
+    }
+    progress.note(`\nwrote ${files.json}, ${files.meta} and ${files.chart}`);
+    return { rows, targets, files };
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    if (stack !== null) {
+      progress.note('stopping the local stack');
+      await stack.stop();
+    }
+  }
+}
+
+function writeResults(
+  files: BenchRun['files'],
+  rows: ResultRow[],
+  options: Readonly<BenchOptions>,
+  started: string,
+): void {
+  writeFileSync(files.json, `${JSON.stringify(rows, null, 2)}\n`);
+  const meta = {
+    started,
+    finished: new Date().toISOString(),
+    machine: machineInfo(),
+    options,
+    targets: checkTargets(rows, options.openLoopRate),
+  };
+  writeFileSync(files.meta, `${JSON.stringify(meta, null, 2)}\n`);
+  writeFileSync(
+    files.chart,
+    renderChart(rows, `mlapi: latency vs throughput (${options.durationSeconds} s cells)`),
+  );
+}
+
+async function fetchShapes(
+  url: string,
+  headers: Readonly<Record<string, string>>,
+): Promise<Record<string, ModelShape>> {
+  const shapes: Record<string, ModelShape> = {};
+  for (const name of MODEL_NAMES) {
+    const reply = await getJson(`${url}/v2/models/${name}`, { ...headers });
+    if (reply.status !== 200) {
+      throw new BenchError(
+        'BENCH_NOT_READY',
+        `GET ${url}/v2/models/${name} answered ${reply.status}`,
+      );
+    }
+    shapes[name] = shapeFromMetadata(name, reply.body);
+  }
+  return shapes;
+}
+
+/** A fresh clone has no dist/ and maybe no models: build what the local stack runs. */
+function ensureBuilt(root: string, progress: ProgressLine): void {
+  const needed = [
+    'packages/api/dist/main.js',
+    'packages/worker/dist/main.js',
+    ...MODEL_NAMES.map((m) => `models/${m}/model.onnx`),
+  ];
+  const missing = needed.filter((p) => !existsSync(join(root, p)));
+  if (missing.length === 0) return;
+  if (missing.some((p) => p.endsWith('.onnx'))) {
+    progress.note('models missing: running pnpm models:build');
+    pnpm(root, ['models:build']);
+  }
+  progress.note('build output missing: running pnpm build');
+  pnpm(root, ['build']);
+}
+
+function pnpm(root: string, args: string[]): void {
+  const r = spawnSync('pnpm', args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    throw new BenchError(
+      'BENCH_STACK_START',
+      `pnpm ${args.join(' ')} failed (${r.status ?? r.signal})`,
+    );
+  }
+}

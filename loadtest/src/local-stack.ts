@@ -1,0 +1,156 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { MODEL_NAMES } from '../k6/lib/payloads.js';
+import { BenchError } from './errors.js';
+import { getJson, waitFor } from './http-probe.js';
+
+export interface LocalStackOptions {
+  /** The repository root. */
+  root: string;
+  port: number;
+  /** Worker i's health port is workerBasePort + i (1-based, in start order). */
+  workerBasePort: number;
+  redisUrl: string | null;
+  /** Write a .cpuprofile per process here (`node --cpu-prof`); null: no profiling. */
+  cpuProfDir: string | null;
+  /** Each process's stdout and stderr go to <logDir>/<name>.log. */
+  logDir: string;
+  readyTimeoutMs: number;
+  stopTimeoutMs: number;
+}
+
+interface Member {
+  name: string;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  healthUrl: string;
+}
+
+/**
+ * The gateway and its workers as child processes, started by the harness itself rather than by
+ * `pnpm start` so it controls how many workers each model gets (the slow 1-vs-2 comparison).
+ * Logs go straight to files: the harness does no per-line work while the load runs.
+ */
+export class LocalStack {
+  readonly url: string;
+  readonly #options: LocalStackOptions;
+  readonly #members: Member[] = [];
+  #nextWorkerPort: number;
+
+  constructor(options: LocalStackOptions) {
+    this.#options = options;
+    this.url = `http://127.0.0.1:${options.port}`;
+    this.#nextWorkerPort = options.workerBasePort + 1;
+  }
+
+  /** Starts one worker per model and the gateway; resolves when the gateway serves every model. */
+  async start(): Promise<void> {
+    mkdirSync(this.#options.logDir, { recursive: true });
+    if (this.#options.cpuProfDir !== null) mkdirSync(this.#options.cpuProfDir, { recursive: true });
+    await Promise.all(MODEL_NAMES.map((model) => this.addWorker(model)));
+    const env: Record<string, string> = {
+      PORT: String(this.#options.port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_MAX: '0',
+    };
+    if (this.#options.redisUrl !== null) env.REDIS_URL = this.#options.redisUrl;
+    const gateway = this.#spawn(
+      'gateway',
+      'packages/api/dist/main.js',
+      env,
+      `${this.url}/health/ready`,
+    );
+    await this.#ready(gateway);
+    // The gateway learns workers from presence; ready means it has heard from all of them.
+    for (const model of MODEL_NAMES) {
+      await this.#waitHealthy(gateway, `${this.url}/v2/models/${model}/ready`);
+    }
+  }
+
+  /** Starts one more worker for a model; resolves when it is consuming. */
+  async addWorker(model: string): Promise<void> {
+    const port = this.#nextWorkerPort++;
+    const member = this.#spawn(
+      `worker-${model}-${port}`,
+      'packages/worker/dist/main.js',
+      {
+        MODEL_DIR: join(this.#options.root, 'models', model),
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+      },
+      `http://127.0.0.1:${port}/health/ready`,
+    );
+    await this.#ready(member);
+  }
+
+  /** SIGTERM to everything (workers drain, profiles are written on exit), SIGKILL after a grace. */
+  async stop(): Promise<void> {
+    const members = this.#members.splice(0).reverse();
+    await Promise.all(
+      members.map(async (m) => {
+        if (m.child.exitCode !== null || m.child.signalCode !== null) return;
+        m.child.kill('SIGTERM');
+        const timer = setTimeout(() => m.child.kill('SIGKILL'), this.#options.stopTimeoutMs);
+        await m.exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+
+  #spawn(name: string, script: string, env: Record<string, string>, healthUrl: string): Member {
+    const o = this.#options;
+    const args: string[] = [];
+    if (o.cpuProfDir !== null) {
+      args.push(
+        '--cpu-prof',
+        '--cpu-prof-dir',
+        o.cpuProfDir,
+        '--cpu-prof-name',
+        `${name}.cpuprofile`,
+      );
+    }
+    args.push(join(o.root, script));
+    const log = openSync(join(o.logDir, `${name}.log`), 'w');
+    const child = spawn(process.execPath, args, {
+      cwd: o.root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', log, log],
+    });
+    closeSync(log);
+    const exited = new Promise<number | null>((resolve) => {
+      child.once('exit', (code) => resolve(code));
+      child.once('error', () => resolve(null));
+    });
+    const member = { name, child, exited, healthUrl };
+    this.#members.push(member);
+    return member;
+  }
+
+  #ready(member: Member): Promise<void> {
+    return this.#waitHealthy(member, member.healthUrl);
+  }
+
+  async #waitHealthy(member: Member, url: string): Promise<void> {
+    const died = member.exited.then((code) => {
+      throw new BenchError(
+        'BENCH_STACK_START',
+        `${member.name} exited (${code}) before it was ready; see ${join(this.#options.logDir, `${member.name}.log`)}`,
+      );
+    });
+    const healthy = waitFor(
+      async () => (await getJson(url)).status === 200,
+      this.#options.readyTimeoutMs,
+    ).then((ok) => {
+      if (!ok) {
+        throw new BenchError('BENCH_STACK_START', `${member.name}: ${url} not ready in time`);
+      }
+    });
+    // Whichever settles first; the loser is silenced so it never surfaces as unhandled.
+    died.catch(() => {});
+    healthy.catch(() => {});
+    await Promise.race([died, healthy]);
+  }
+}

@@ -1,0 +1,114 @@
+export interface BenchOptions {
+  /** A running gateway to measure instead of starting the local stack. */
+  url: string | null;
+  /** Measured seconds per cell. */
+  durationSeconds: number;
+  /** Unmeasured seconds before each cell, on the same workload. */
+  warmupSeconds: number;
+  /** Closed-loop concurrencies for the fast model. */
+  concurrencies: readonly number[];
+  /** Fixed arrival rate of the open-loop run, requests/s. */
+  openLoopRate: number;
+  /** Only scenarios whose name contains one of these run; empty: all. */
+  only: readonly string[];
+  /** Where http.json and the chart go. */
+  outDir: string;
+  /** Start the gateway and workers with `node --cpu-prof`, writing into outDir/profiles. */
+  cpuProf: boolean;
+  /** REDIS_URL for the local gateway; null: its embedded in-process cache. */
+  redisUrl: string | null;
+  /** Gateway port of the local stack; workers' health ports follow from workerBasePort. */
+  port: number;
+  workerBasePort: number;
+}
+
+/**
+ * Every default, in one place. 10 s cells keep a full run near three minutes; ports sit away
+ * from `pnpm start`'s 8080/9101-9103 so a developer's running stack is left alone.
+ */
+export const DEFAULT_OPTIONS: Readonly<BenchOptions> = Object.freeze({
+  url: null,
+  durationSeconds: 10,
+  warmupSeconds: 2,
+  concurrencies: Object.freeze([1, 64, 256]),
+  openLoopRate: 350,
+  only: Object.freeze([]),
+  outDir: 'bench-results',
+  cpuProf: false,
+  redisUrl: null,
+  port: 18080,
+  workerBasePort: 19100,
+});
+
+/** The short smoke run of `--quick`: every scenario, briefly. */
+export const QUICK_OPTIONS: Readonly<Partial<BenchOptions>> = Object.freeze({
+  durationSeconds: 2,
+  warmupSeconds: 0.5,
+});
+
+/** A TypeError that names the bad option in its message and in `option`, with a stable `code`. */
+export interface BadOptionError extends TypeError {
+  code: 'BENCH_BAD_OPTION';
+  option: string;
+}
+
+function badOption(option: string, message: string): BadOptionError {
+  return Object.assign(new TypeError(`${option} ${message}`), {
+    code: 'BENCH_BAD_OPTION' as const,
+    option,
+  });
+}
+
+function checkNumber(name: string, value: unknown, min: number, max: number, integer: boolean) {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    (integer && !Number.isInteger(value)) ||
+    value < min ||
+    value > max
+  ) {
+    throw badOption(
+      name,
+      `must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${String(value)}`,
+    );
+  }
+}
+
+/** Merges options over the defaults and checks each one. @throws TypeError naming the option */
+export function normalizeOptions(options: Partial<BenchOptions> = {}): Readonly<BenchOptions> {
+  const o: BenchOptions = { ...DEFAULT_OPTIONS, ...options };
+  if (o.url !== null) {
+    let parsed: URL;
+    try {
+      parsed = new URL(o.url);
+    } catch {
+      throw badOption('url', `must be an http URL, got ${o.url}`);
+    }
+    if (parsed.protocol !== 'http:') throw badOption('url', `must be an http URL, got ${o.url}`);
+    o.url = parsed.origin;
+  }
+  checkNumber('durationSeconds', o.durationSeconds, 0.5, 3600, false);
+  checkNumber('warmupSeconds', o.warmupSeconds, 0, 600, false);
+  checkNumber('openLoopRate', o.openLoopRate, 1, 1_000_000, true);
+  checkNumber('port', o.port, 1, 65_535, true);
+  checkNumber('workerBasePort', o.workerBasePort, 1, 65_530, true);
+  if (!Array.isArray(o.concurrencies) || o.concurrencies.length === 0) {
+    throw badOption('concurrencies', 'must be a non-empty array');
+  }
+  for (const c of o.concurrencies) checkNumber('concurrencies', c, 1, 10_000, true);
+  if (!Array.isArray(o.only) || !o.only.every((s) => typeof s === 'string' && s !== '')) {
+    throw badOption('only', 'must be an array of non-empty strings');
+  }
+  if (typeof o.outDir !== 'string' || o.outDir === '') {
+    throw badOption('outDir', 'must be a non-empty path');
+  }
+  if (typeof o.cpuProf !== 'boolean') throw badOption('cpuProf', 'must be a boolean');
+  if (o.redisUrl !== null && !/^rediss?:\/\//.test(o.redisUrl)) {
+    throw badOption('redisUrl', `must be a redis:// URL, got ${o.redisUrl}`);
+  }
+  return Object.freeze({
+    ...o,
+    concurrencies: Object.freeze([...o.concurrencies]),
+    only: Object.freeze([...o.only]),
+  });
+}

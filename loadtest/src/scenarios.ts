@@ -1,0 +1,74 @@
+import type { BenchOptions } from './options.js';
+import type { Workload } from './workload.js';
+
+/** A cell of the benchmark matrix before it is bound to a stack and a duration. */
+export interface PlannedCell {
+  scenario: string;
+  mode: 'closed' | 'open';
+  connections: number;
+  rate: number | null;
+  workload: Workload;
+  /** Slow-model workers the stack must run for this cell; null: whatever it has. */
+  slowWorkers: 1 | 2 | null;
+}
+
+// The open loop may need more sockets than its rate × latency; 64 covers 350 req/s up to ~180 ms.
+const OPEN_LOOP_SOCKETS = 64;
+const MODEL_CONCURRENCY = 64;
+
+/**
+ * The scenarios of issue 6, in run order. The slow 2-worker cell comes last because adding a
+ * worker cannot be undone without disturbing the cells after it.
+ */
+export function planCells(
+  options: Readonly<BenchOptions>,
+  canScaleWorkers: boolean,
+): PlannedCell[] {
+  const closed = (
+    scenario: string,
+    connections: number,
+    workload: Workload,
+    slowWorkers: 1 | 2 | null = null,
+  ): PlannedCell => ({ scenario, mode: 'closed', connections, rate: null, workload, slowWorkers });
+  const fastUnique: Workload = { kind: 'unique', model: 'fast', route: 'predict' };
+  const fastFixed: Workload = { kind: 'fixed', model: 'fast', route: 'predict' };
+
+  const cells: PlannedCell[] = [
+    ...options.concurrencies.map((c) => closed('fast-uncached', c, fastUnique)),
+    {
+      scenario: 'fast-uncached-open-loop',
+      mode: 'open',
+      connections: OPEN_LOOP_SOCKETS,
+      rate: options.openLoopRate,
+      workload: fastUnique,
+      slowWorkers: null,
+    },
+    ...options.concurrencies.map((c) => closed('fast-cached', c, fastFixed)),
+    closed('intermediate-uncached', MODEL_CONCURRENCY, {
+      kind: 'unique',
+      model: 'intermediate',
+      route: 'predict',
+    }),
+    closed('fast-uncached-v1', MODEL_CONCURRENCY, { kind: 'unique', model: 'fast', route: 'v1' }),
+    closed('fast-uncached-v2', MODEL_CONCURRENCY, { kind: 'unique', model: 'fast', route: 'v2' }),
+    closed('mixed-3-2-1-uncached', MODEL_CONCURRENCY, { kind: 'mixed' }),
+    closed(
+      canScaleWorkers ? 'slow-uncached-1-worker' : 'slow-uncached',
+      MODEL_CONCURRENCY,
+      { kind: 'unique', model: 'slow', route: 'predict' },
+      canScaleWorkers ? 1 : null,
+    ),
+  ];
+  if (canScaleWorkers) {
+    cells.push(
+      closed(
+        'slow-uncached-2-workers',
+        MODEL_CONCURRENCY,
+        { kind: 'unique', model: 'slow', route: 'predict' },
+        2,
+      ),
+    );
+  }
+  if (options.only.length === 0) return cells;
+  return cells.filter((cell) => options.only.some((s) => cell.scenario.includes(s)));
+}

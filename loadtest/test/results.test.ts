@@ -1,0 +1,91 @@
+import t from 'tap';
+import type { CellResult } from '../src/cell.js';
+import { renderChart } from '../src/chart.js';
+import { addWorkerSpeedup, formatTable, toRow } from '../src/results.js';
+import { checkTargets } from '../src/targets.js';
+
+function result(overrides: Partial<CellResult>): CellResult {
+  return {
+    scenario: 'fast-uncached',
+    mode: 'closed',
+    connections: 64,
+    rate: null,
+    elapsedSeconds: 10,
+    ok: 90_000,
+    non2xx: 0,
+    socketErrors: 0,
+    timeouts: 0,
+    statusCodes: { 200: 90_000 },
+    latency: { count: 90_000, p50: 6, p95: 12, p99: 20, max: 40 },
+    sendLatency: null,
+    ...overrides,
+  };
+}
+
+t.test('a row carries rps, percentiles and errors from every source', async (t) => {
+  const row = toRow(result({ non2xx: 3, socketErrors: 2, timeouts: 1 }));
+  t.equal(row.rps, 9000);
+  t.equal(row.concurrency_or_rate, 64);
+  t.equal(row.errors, 6);
+  t.same([row.p50_ms, row.p95_ms, row.p99_ms], [6, 12, 20]);
+});
+
+t.test(
+  'an open-loop row is labelled by its rate and keeps the send-time percentiles',
+  async (t) => {
+    const row = toRow(
+      result({
+        scenario: 'fast-uncached-open-loop',
+        mode: 'open',
+        rate: 350,
+        sendLatency: { count: 3500, p50: 0.9, p95: 1.5, p99: 2.5, max: 4 },
+      }),
+    );
+    t.equal(row.concurrency_or_rate, '350/s');
+    t.equal(row.send_p99_ms, 2.5);
+  },
+);
+
+t.test('the slow 2-worker row gets its speed-up over 1 worker', async (t) => {
+  const rows = [
+    toRow(result({ scenario: 'slow-uncached-1-worker', ok: 1000 })),
+    toRow(result({ scenario: 'slow-uncached-2-workers', ok: 1700 })),
+  ];
+  addWorkerSpeedup(rows);
+  t.equal(rows[1]?.speedup_vs_1_worker, 1.7);
+});
+
+t.test('targets are judged met, missed, or not run', async (t) => {
+  const rows = [
+    toRow(result({})),
+    toRow(result({ scenario: 'fast-cached', ok: 250_000 })),
+    toRow(
+      result({
+        scenario: 'fast-uncached-open-loop',
+        mode: 'open',
+        rate: 350,
+        latency: { count: 3500, p50: 1.2, p95: 3, p99: 6, max: 9 },
+      }),
+    ),
+  ];
+  const checks = checkTargets(rows);
+  t.same(
+    checks.map((c) => c.met),
+    [true, true, false, null, true],
+  );
+});
+
+t.test('the table and the chart include every scenario', async (t) => {
+  const rows = [
+    toRow(result({ connections: 1, ok: 5000 })),
+    toRow(result({})),
+    toRow(result({ scenario: 'fast-cached<&>', ok: 200_000 })),
+  ];
+  const table = formatTable(rows);
+  t.equal(table.split('\n').length, 5);
+  const svg = renderChart(rows, 'test chart');
+  t.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  t.match(svg, /fast-cached&lt;&amp;&gt;/);
+  t.equal((svg.match(/<circle /g) ?? []).length, 3 + 1, 'one p50 marker per row plus the key');
+  t.ok(svg.trimEnd().endsWith('</svg>'));
+});

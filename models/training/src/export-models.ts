@@ -1,0 +1,257 @@
+import { createHash } from 'node:crypto';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TrainingError } from './errors.js';
+import { createSession, predict } from './inference.js';
+import { FEATURES, LABELS, loadIris } from './iris.js';
+import type { Logger } from './logger.js';
+import { silentLogger } from './logger.js';
+import type { Manifest } from './manifest.js';
+import { buildManifest } from './manifest.js';
+import type { ModelName, ModelSpec } from './models.js';
+import { MODEL_NAMES, MODEL_SPECS } from './models.js';
+import { flopsPerRow, parameterCount } from './network.js';
+import { encodeModel } from './onnx-export.js';
+import { Prng } from './prng.js';
+import { stratifiedSplit } from './split.js';
+import { fitStandardizer, foldStandardizer, standardize } from './standardizer.js';
+
+export interface ExportOptions {
+  /** Where `<name>/model.onnx`, `<name>/model.json` and `reference.json` go. Default: the repo's `models/`. */
+  outDir?: string;
+  /** The iris CSV. Default: this package's `data/iris.csv`. */
+  dataPath?: string;
+  /** Seeds the split and every model's initialisation and shuffling. Default 20240229. */
+  seed?: number;
+  /** Share of each class held out for accuracy and the reference set. Default 0.3. */
+  testFraction?: number;
+  /** Export fails with LOW_ACCURACY below this held-out accuracy. Default 0.9. */
+  minAccuracy?: number;
+  /** Which models to export. Default: all three. */
+  models?: readonly ModelName[];
+  /** Progress goes to `info`. Default null (silent). */
+  logger?: Logger | null;
+}
+
+export interface NormalizedExportOptions {
+  readonly outDir: string;
+  readonly dataPath: string;
+  readonly seed: number;
+  readonly testFraction: number;
+  readonly minAccuracy: number;
+  readonly models: readonly ModelName[];
+  readonly logger: Logger;
+}
+
+// src/ and dist/ sit at the same depth, so these resolve the same from either.
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+export const DEFAULT_OPTIONS = Object.freeze({
+  outDir: join(PACKAGE_DIR, '..'),
+  dataPath: join(PACKAGE_DIR, 'data', 'iris.csv'),
+  seed: 20240229,
+  testFraction: 0.3,
+  minAccuracy: 0.9,
+  models: MODEL_NAMES,
+  logger: null,
+} satisfies Required<ExportOptions>);
+
+export function normalizeOptions(options: ExportOptions = {}): NormalizedExportOptions {
+  const o = { ...DEFAULT_OPTIONS, ...options };
+  if (typeof o.outDir !== 'string' || o.outDir === '') {
+    throw new TypeError('outDir must be a non-empty string');
+  }
+  if (typeof o.dataPath !== 'string' || o.dataPath === '') {
+    throw new TypeError('dataPath must be a non-empty string');
+  }
+  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) {
+    throw new TypeError('seed must be an integer in [0, 2^32)');
+  }
+  if (typeof o.testFraction !== 'number' || !(o.testFraction > 0 && o.testFraction < 1)) {
+    throw new TypeError('testFraction must be a number strictly between 0 and 1');
+  }
+  if (typeof o.minAccuracy !== 'number' || !(o.minAccuracy >= 0 && o.minAccuracy <= 1)) {
+    throw new TypeError('minAccuracy must be a number in [0, 1]');
+  }
+  const known = new Set<string>(MODEL_NAMES);
+  if (
+    !Array.isArray(o.models) ||
+    o.models.length === 0 ||
+    o.models.some((m) => !known.has(m)) ||
+    new Set(o.models).size !== o.models.length
+  ) {
+    throw new TypeError(`models must be a non-empty list of distinct names from ${MODEL_NAMES}`);
+  }
+  if (o.logger !== null && typeof o.logger?.info !== 'function') {
+    throw new TypeError('logger must be null or have info/debug/warn/error methods');
+  }
+  return { ...o, logger: o.logger ?? silentLogger };
+}
+
+export interface ExportedModel {
+  readonly manifest: Manifest;
+  readonly files: readonly string[];
+}
+
+export interface ReferenceEntry {
+  readonly version: string;
+  readonly inputs: number[][];
+  readonly predictions: number[];
+  readonly probabilities: number[][];
+}
+
+export interface ExportResult {
+  readonly models: readonly ExportedModel[];
+  readonly referencePath: string;
+}
+
+/**
+ * Inputs outside the data set that a worker must still answer the same way: the origin, the
+ * per-feature extremes of iris, a point between the classes, and values far outside any flower.
+ */
+const EDGE_CASES: readonly (readonly number[])[] = [
+  [0, 0, 0, 0],
+  [4.3, 2.0, 1.0, 0.1],
+  [7.9, 4.4, 6.9, 2.5],
+  [5.84, 3.06, 3.76, 1.2],
+  [6.2, 2.8, 4.85, 1.65],
+  [100, 100, 100, 100],
+  [-5, 10, -3, 0.5],
+];
+
+/**
+ * Trains every requested model, writes its graph and manifest, then the shared reference file.
+ * Deterministic: the same options give byte-identical files (no clocks, no host data, one seed).
+ */
+export async function exportModels(options?: ExportOptions): Promise<ExportResult> {
+  const opts = normalizeOptions(options);
+  const log = opts.logger;
+  const data = await loadIris(opts.dataPath);
+  const split = stratifiedSplit(data.labels, opts.testFraction, new Prng(opts.seed));
+  const trainRows = split.train.map((i) => data.features[i] as readonly number[]);
+  const testRows = split.test.map((i) => data.features[i] as readonly number[]);
+  const testLabels = split.test.map((i) => data.labels[i] as number);
+  const standardizer = fitStandardizer(trainRows);
+  const trainingSet = {
+    x: standardize(trainRows, standardizer),
+    labels: split.train.map((i) => data.labels[i] as number),
+    inputs: FEATURES.length,
+    classes: LABELS.length,
+  };
+  log.info(
+    { rows: data.labels.length, train: split.train.length, test: split.test.length },
+    'loaded iris; stratified split',
+  );
+
+  const referenceInputs = [...testRows, ...EDGE_CASES].map((row) => [...row]);
+  const reference: Record<string, ReferenceEntry> = {};
+  const exported: ExportedModel[] = [];
+  for (const spec of MODEL_SPECS.filter((s) => opts.models.includes(s.name))) {
+    const result = await exportOne(spec, opts, trainingSet, standardizer, {
+      testRows,
+      testLabels,
+      referenceInputs,
+      split,
+    });
+    exported.push(result.model);
+    reference[spec.name] = result.reference;
+  }
+
+  const referencePath = join(opts.outDir, 'reference.json');
+  await writeAtomically(referencePath, `${JSON.stringify(reference, null, 2)}\n`);
+  log.info({ file: referencePath, inputs: referenceInputs.length }, 'wrote reference outputs');
+  return { models: exported, referencePath };
+}
+
+async function exportOne(
+  spec: ModelSpec,
+  opts: NormalizedExportOptions,
+  trainingSet: Parameters<ModelSpec['train']>[0],
+  standardizer: ReturnType<typeof fitStandardizer>,
+  held: {
+    testRows: readonly (readonly number[])[];
+    testLabels: readonly number[];
+    referenceInputs: number[][];
+    split: { train: readonly number[]; test: readonly number[] };
+  },
+): Promise<{ model: ExportedModel; reference: ReferenceEntry }> {
+  const log = opts.logger;
+  log.info({ model: spec.name, description: spec.description }, 'training');
+  // Each model draws from its own stream, so changing one model's recipe leaves the others' bytes alone.
+  const network = foldStandardizer(spec.train(trainingSet, new Prng(streamSeed(opts.seed, spec.name))), standardizer);
+  const bytes = encodeModel(network, {
+    name: spec.name,
+    docString: `mlapi ${spec.name}: ${spec.description}. Input: raw iris measurements in cm.`,
+    labels: LABELS,
+  });
+
+  const session = await createSession(bytes);
+  try {
+    const held_out = await predict(session, held.testRows, LABELS.length);
+    const correct = held_out.predictions.filter((p, i) => p === held.testLabels[i]).length;
+    const accuracy = correct / held.testRows.length;
+    log.info({ model: spec.name, accuracy, correct, of: held.testRows.length }, 'held-out accuracy');
+    if (accuracy < opts.minAccuracy) {
+      throw new TrainingError(
+        'LOW_ACCURACY',
+        `${spec.name} reached ${accuracy.toFixed(4)} < ${opts.minAccuracy} on held-out rows`,
+      );
+    }
+    const ref = await predict(session, held.referenceInputs, LABELS.length);
+
+    const manifest = buildManifest({
+      name: spec.name,
+      labels: LABELS,
+      accuracy: Math.round(accuracy * 1e4) / 1e4,
+      description: spec.description,
+      parameters: parameterCount(network),
+      flopsPerRow: flopsPerRow(network),
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      training: {
+        dataset: 'iris (models/training/data/iris.csv)',
+        seed: opts.seed,
+        split: {
+          stratified: true,
+          testFraction: opts.testFraction,
+          train: held.split.train.length,
+          test: held.split.test.length,
+        },
+        standardization: 'fitted on the training rows, folded into the first layer',
+        heldOutCorrect: correct,
+        ...spec.training,
+      },
+    });
+    const dir = join(opts.outDir, spec.name);
+    await mkdir(dir, { recursive: true });
+    const onnxPath = join(dir, 'model.onnx');
+    const jsonPath = join(dir, 'model.json');
+    await writeAtomically(onnxPath, bytes);
+    await writeAtomically(jsonPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    log.info(
+      { model: spec.name, parameters: manifest.parameters, flopsPerRow: manifest.flopsPerRow, bytes: bytes.length, files: [onnxPath, jsonPath] },
+      'wrote model',
+    );
+    return {
+      model: { manifest, files: [onnxPath, jsonPath] },
+      reference: { version: manifest.version, inputs: held.referenceInputs, ...ref },
+    };
+  } finally {
+    await session.release();
+  }
+}
+
+/** FNV-1a of the name, mixed into the seed. */
+function streamSeed(seed: number, name: string): number {
+  let h = 0x811c9dc5;
+  for (const ch of name) h = Math.imul(h ^ (ch.codePointAt(0) as number), 0x01000193);
+  return (h ^ seed) >>> 0;
+}
+
+/** Readers (a worker starting up, a test) never see a half-written file. */
+async function writeAtomically(path: string, content: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, content);
+  await rename(tmp, path);
+}

@@ -1,0 +1,58 @@
+import { FEATURES } from './iris.js';
+import { INPUT_NAME, IR_VERSION, OPSET, OUTPUT_NAME } from './onnx-export.js';
+
+/** models/<name>/model.json, as docs/architecture.md fixes it (plus export details). */
+export interface Manifest {
+  readonly name: string;
+  readonly version: string;
+  readonly platform: 'onnxruntime';
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
+  readonly labels: readonly string[];
+  /** Held-out accuracy measured by ONNX Runtime on the exported graph. */
+  readonly accuracy: number;
+  readonly description: string;
+  /** Input columns, in order, in centimetres. */
+  readonly features: readonly string[];
+  readonly parameters: number;
+  readonly flopsPerRow: number;
+  readonly opset: number;
+  readonly irVersion: number;
+  readonly sha256: string;
+  readonly training: Readonly<Record<string, unknown>>;
+}
+
+export interface TensorSpec {
+  readonly name: string;
+  readonly datatype: 'FP32';
+  readonly shape: readonly number[];
+}
+
+export function buildManifest(fields: {
+  name: string;
+  labels: readonly string[];
+  accuracy: number;
+  description: string;
+  parameters: number;
+  flopsPerRow: number;
+  sha256: string;
+  training: Readonly<Record<string, unknown>>;
+}): Manifest {
+  return {
+    name: fields.name,
+    version: '1',
+    platform: 'onnxruntime',
+    inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [-1, FEATURES.length] }],
+    outputs: [{ name: OUTPUT_NAME, datatype: 'FP32', shape: [-1, fields.labels.length] }],
+    labels: fields.labels,
+    accuracy: fields.accuracy,
+    description: fields.description,
+    features: FEATURES,
+    parameters: fields.parameters,
+    flopsPerRow: fields.flopsPerRow,
+    opset: OPSET,
+    irVersion: IR_VERSION,
+    sha256: fields.sha256,
+    training: fields.training,
+  };
+}

@@ -1,0 +1,77 @@
+import { trainMlp } from './mlp.js';
+import type { Network } from './network.js';
+import { denseForward } from './network.js';
+import type { Prng } from './prng.js';
+import { randomReluLayers } from './random-features.js';
+
+export const MODEL_NAMES = ['fast', 'intermediate', 'slow'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+/** Standardised training rows, row-major. */
+export interface TrainingSet {
+  readonly x: Float64Array;
+  readonly labels: readonly number[];
+  readonly inputs: number;
+  readonly classes: number;
+}
+
+export interface ModelSpec {
+  readonly name: ModelName;
+  readonly description: string;
+  /** Written to the manifest as-is: how the model was fitted. */
+  readonly training: Readonly<Record<string, unknown>>;
+  train(data: TrainingSet, rng: Prng): Network;
+}
+
+/*
+ * Sizes. Each step is about ten times the floating-point work per row of the one before
+ * (see network.ts flopsPerRow). `slow` is wide enough that its weights (16 MiB) do not fit in a
+ * core's L2 cache: a one-row run streams them from memory, while a batched run reuses them
+ * across rows (GEMM instead of GEMV), so dynamic batching pays off most there.
+ */
+const FAST = { hidden: [144, 144], epochs: 60, batchSize: 16, learningRate: 0.005, weightDecay: 1e-4 };
+const INTERMEDIATE = {
+  hidden: [448, 448],
+  epochs: 30,
+  batchSize: 16,
+  learningRate: 0.002,
+  weightDecay: 1e-4,
+};
+const SLOW_FEATURES = [1024, 1024, 1024];
+const SLOW_READOUT = { hidden: [], epochs: 200, batchSize: 105, learningRate: 0.01, weightDecay: 1e-3 };
+
+export const MODEL_SPECS: readonly ModelSpec[] = [
+  {
+    name: 'fast',
+    description: `ReLU MLP ${archName(FAST.hidden)}, trained by mini-batch Adam`,
+    training: { method: 'mlp-adam', ...FAST },
+    train: (data, rng) => trainMlp(data.x, data.labels, data.inputs, data.classes, FAST, rng),
+  },
+  {
+    name: 'intermediate',
+    description: `ReLU MLP ${archName(INTERMEDIATE.hidden)}, trained by mini-batch Adam`,
+    training: { method: 'mlp-adam', ...INTERMEDIATE },
+    train: (data, rng) =>
+      trainMlp(data.x, data.labels, data.inputs, data.classes, INTERMEDIATE, rng),
+  },
+  {
+    name: 'slow',
+    description:
+      `deep random-feature network ${archName(SLOW_FEATURES)}: untrained He-normal ReLU layers ` +
+      '(an arc-cosine kernel map) under a softmax readout trained by full-batch Adam',
+    training: { method: 'random-features+softmax-readout', features: SLOW_FEATURES, readout: SLOW_READOUT },
+    train: (data, rng) => {
+      const features = randomReluLayers(data.inputs, SLOW_FEATURES, rng);
+      const rows = data.labels.length;
+      let h = data.x;
+      for (const layer of features) h = denseForward(layer, h, rows);
+      const width = SLOW_FEATURES.at(-1) ?? data.inputs;
+      const readout = trainMlp(h, data.labels, width, data.classes, SLOW_READOUT, rng);
+      return { layers: [...features, ...readout.layers] };
+    },
+  },
+];
+
+function archName(hidden: readonly number[]): string {
+  return ['4', ...hidden.map(String), '3'].join('-');
+}

@@ -1,0 +1,202 @@
+import { createHash } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import { LruCache } from './cache/lru-cache.js';
+import type { PredictionCache } from './cache/prediction-cache.js';
+import { RedisCache } from './cache/redis-cache.js';
+import type { Config } from './config.js';
+import { createDeps } from './deps.js';
+import { ApiError, type ErrorBody, toApiError } from './errors.js';
+import { createLogger } from './logger.js';
+import { GatewayMetrics, type RpcMetricsSource } from './metrics.js';
+import { PredictionService, type Predictor, type RpcCaller } from './predictor.js';
+import { redisRateLimitStore } from './rate-limit-store.js';
+import type { RedisClient } from './redis-client.js';
+import type { ModelRegistry } from './registry.js';
+import { requestIdFrom } from './request-id.js';
+import type { GatewayState, RouteContext } from './route-context.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { predictRoutes } from './routes/predict.js';
+import { v1Routes } from './routes/v1.js';
+import { v2Routes } from './routes/v2.js';
+import { errorBody } from './schemas.js';
+
+/** The RPC client as the gateway uses it (structurally @mlapi/rpc's RpcClient). */
+export interface GatewayRpc extends RpcCaller, RpcMetricsSource {
+  readonly connected: boolean;
+}
+
+/** What buildApp needs from outside; main.ts (deps.ts) makes the real ones. */
+export interface AppDeps {
+  rpc: GatewayRpc;
+  registry: ModelRegistry;
+  /** Default: Redis when `redis` is given, else the in-process LRU. */
+  cache?: PredictionCache;
+  /** Shared by the cache and the rate-limit store; null: in-process only. */
+  redis?: RedisClient | null;
+  logger?: Logger;
+  /** Wraps the prediction service, e.g. to coalesce requests (issue 6). */
+  predictor?: (service: Predictor) => Predictor;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    mlapi: { state: GatewayState; metrics: GatewayMetrics };
+  }
+}
+
+const NOT_FOUND = 'NOT_FOUND';
+
+/**
+ * Builds the gateway; never listens (main.ts does). Given `deps`, the caller owns them and
+ * closes them after `app.close()`; without, the app makes the real ones from `config`, starts
+ * them on ready and closes them on close.
+ */
+export async function buildApp(config: Config, given?: AppDeps): Promise<FastifyInstance> {
+  const logger = given?.logger ?? createLogger(config);
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({
+      disableRequestLogging: true,
+      requestIdLogLabel: 'request_id',
+    }),
+    genReqId: requestIdFrom,
+    requestIdHeader: false,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    // Keep-alive requests arriving while draining are still served (with Connection: close),
+    // so none is refused mid-shutdown; new connections are refused by the closed listener.
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    // Types are checked, never coerced: "1" is not a number and null is not 0.
+    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+  });
+  let deps: AppDeps;
+  if (given === undefined) {
+    const owned = createDeps(config, logger);
+    deps = owned.deps;
+    app.addHook('onReady', () => owned.start());
+    app.addHook('onClose', () => owned.close());
+  } else {
+    deps = given;
+  }
+
+  const metrics = new GatewayMetrics(deps.registry, deps.rpc);
+  const state: GatewayState = {
+    draining: false,
+    ready() {
+      return !this.draining && deps.rpc.connected;
+    },
+  };
+  app.decorate('mlapi', { state, metrics });
+
+  const redis = deps.redis ?? null;
+  const cache =
+    deps.cache ?? (redis !== null ? new RedisCache(redis) : new LruCache(config.cacheMaxEntries));
+  const service = new PredictionService({
+    rpc: deps.rpc,
+    registry: deps.registry,
+    cache,
+    metrics,
+    cacheTtlSeconds: config.cacheTtlSeconds,
+    maxRowsPerRequest: config.maxRowsPerRequest,
+  });
+  const predictor = deps.predictor ? deps.predictor(service) : service;
+
+  // text/plain would otherwise parse into a string and fail as a 400; it is a 415.
+  app.removeContentTypeParser('text/plain');
+  app.addSchema(errorBody);
+
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    if (state.draining) reply.header('connection', 'close');
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? NOT_FOUND;
+    const seconds = reply.elapsedTime / 1000;
+    metrics.httpDuration.observe(
+      { route, method: request.method, status: reply.statusCode },
+      seconds,
+    );
+    request.log.info(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+      'request',
+    );
+    done();
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const error = toApiError(err);
+    if (error.statusCode >= 500) request.log.error({ err }, error.message);
+    else request.log.debug({ code: error.code, err: error.message }, 'request refused');
+    if (error.retryAfterSeconds !== undefined) reply.header('retry-after', error.retryAfterSeconds);
+    const body: ErrorBody = { error: error.message, code: error.code, request_id: request.id };
+    return reply.status(error.statusCode).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const body: ErrorBody = {
+      error: `no route ${request.method} ${request.url.slice(0, 200)}`,
+      code: 'BAD_INPUT',
+      request_id: request.id,
+    };
+    return reply.status(404).send(body);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'mlapi gateway',
+        version: '0.1.0',
+        description: 'Multi-model inference: /predict, KServe V1 and Open Inference Protocol V2',
+      },
+    },
+  });
+
+  if (config.rateLimitMax > 0) {
+    const store =
+      redis !== null
+        ? redisRateLimitStore(redis, () => metrics.rateLimitStoreErrors.inc())
+        : undefined;
+    await app.register(rateLimit, {
+      global: true,
+      max: config.rateLimitMax,
+      timeWindow: config.rateLimitWindowMs,
+      keyGenerator: (request) => rateLimitKey(request.headers[config.apiKeyHeader], request.ip),
+      ...(store !== undefined ? { store } : {}),
+      errorResponseBuilder: (_request, context) =>
+        new ApiError(
+          'RATE_LIMITED',
+          `rate limit of ${context.max} exceeded; retry in ${context.after}`,
+          {
+            retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)),
+          },
+        ),
+    });
+  }
+
+  const ctx: RouteContext = { config, predictor, registry: deps.registry, state };
+  await app.register(predictRoutes, ctx);
+  await app.register(v1Routes, ctx);
+  await app.register(v2Routes, ctx);
+  await app.register(healthRoutes, ctx);
+  await app.register(metricsRoutes, { metrics });
+  app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () =>
+    app.swagger(),
+  );
+  return app;
+}
+
+/**
+ * Per API key when one is sent, else per IP. The key is hashed so a secret never lands in a
+ * Redis key or a log line.
+ */
+function rateLimitKey(apiKey: string | string[] | undefined, ip: string): string {
+  if (typeof apiKey === 'string' && apiKey.length > 0) {
+    return `k:${createHash('sha256').update(apiKey).digest('hex').slice(0, 32)}`;
+  }
+  return `ip:${ip}`;
+}

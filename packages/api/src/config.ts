@@ -1,0 +1,151 @@
+/** The gateway's configuration, read once from the environment at start-up. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly amqpUrl: string;
+  /** null: the bounded in-process cache and in-process rate-limit counters. */
+  readonly redisUrl: string | null;
+  readonly cacheTtlSeconds: number;
+  readonly cacheMaxEntries: number;
+  /** Requests per window per API key (or IP); 0 disables rate limiting. */
+  readonly rateLimitMax: number;
+  readonly rateLimitWindowMs: number;
+  readonly apiKeyHeader: string;
+  readonly deadlineDefaultMs: number;
+  readonly deadlineMaxMs: number;
+  readonly bodyLimitBytes: number;
+  readonly maxRowsPerRequest: number;
+  readonly rpcPoolSize: number;
+  readonly shutdownGraceMs: number;
+  readonly logLevel: LogLevel;
+  /** Trust X-Forwarded-For for the client IP (behind an ingress). */
+  readonly trustProxy: boolean;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+const LOG_LEVELS: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
+
+/** Each default is written here once; the README's configuration table mirrors this object. */
+export const DEFAULT_CONFIG: Config = Object.freeze({
+  port: 8080,
+  host: '0.0.0.0',
+  amqpUrl: 'amqp://guest:guest@127.0.0.1:5672',
+  redisUrl: null,
+  cacheTtlSeconds: 300,
+  cacheMaxEntries: 10_000,
+  rateLimitMax: 0,
+  rateLimitWindowMs: 60_000,
+  apiKeyHeader: 'x-api-key',
+  deadlineDefaultMs: 10_000,
+  deadlineMaxMs: 60_000,
+  bodyLimitBytes: 1_048_576,
+  maxRowsPerRequest: 1024,
+  rpcPoolSize: 4,
+  shutdownGraceMs: 10_000,
+  logLevel: 'info',
+  trustProxy: false,
+});
+
+/** Thrown for a bad environment variable; `variable` names it. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function present(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined) return undefined;
+  const value = raw.trim();
+  return value === '' ? undefined : value;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = present(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigError(name, `expected an integer in [${min}, ${max}], got ${raw}`);
+  }
+  return value;
+}
+
+function url(env: Env, name: string, protocols: readonly string[]): string | undefined {
+  const raw = present(env, name);
+  if (raw === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'not a valid URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `expected a ${protocols.join(' or ')} URL`);
+  }
+  return raw;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = present(env, name);
+  if (raw === undefined) return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(name, `expected true/false/1/0, got "${raw}"`);
+}
+
+/**
+ * Reads and checks the gateway's environment. Unset variables take the defaults in
+ * {@link DEFAULT_CONFIG}, which run locally against a broker on 127.0.0.1 with nothing set.
+ * @throws ConfigError naming the first bad variable
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const d = DEFAULT_CONFIG;
+  const apiKeyHeader = (present(env, 'API_KEY_HEADER') ?? d.apiKeyHeader).toLowerCase();
+  // An HTTP token: a header name we can look up in Node's lower-cased header map.
+  if (!/^[a-z0-9!#$%&'*+.^_`|~-]{1,64}$/.test(apiKeyHeader)) {
+    throw new ConfigError('API_KEY_HEADER', 'not a valid HTTP header name');
+  }
+  const logLevel = present(env, 'LOG_LEVEL') ?? d.logLevel;
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
+    throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const config: Config = {
+    port: int(env, 'PORT', d.port, 0, 65_535),
+    host: present(env, 'HOST') ?? d.host,
+    amqpUrl: url(env, 'AMQP_URL', ['amqp:', 'amqps:']) ?? d.amqpUrl,
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']) ?? d.redisUrl,
+    cacheTtlSeconds: int(env, 'CACHE_TTL_SECONDS', d.cacheTtlSeconds, 1, 30 * 86_400),
+    cacheMaxEntries: int(env, 'CACHE_MAX_ENTRIES', d.cacheMaxEntries, 1, 10_000_000),
+    rateLimitMax: int(env, 'RATE_LIMIT_MAX', d.rateLimitMax, 0, 1_000_000_000),
+    rateLimitWindowMs: int(env, 'RATE_LIMIT_WINDOW_MS', d.rateLimitWindowMs, 1, 86_400_000),
+    apiKeyHeader,
+    deadlineDefaultMs: int(env, 'DEADLINE_DEFAULT_MS', d.deadlineDefaultMs, 1, 3_600_000),
+    deadlineMaxMs: int(env, 'DEADLINE_MAX_MS', d.deadlineMaxMs, 1, 3_600_000),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', d.bodyLimitBytes, 1024, 1_073_741_824),
+    maxRowsPerRequest: int(env, 'MAX_ROWS_PER_REQUEST', d.maxRowsPerRequest, 1, 1_000_000),
+    rpcPoolSize: int(env, 'RPC_POOL_SIZE', d.rpcPoolSize, 1, 1024),
+    shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', d.shutdownGraceMs, 0, 3_600_000),
+    logLevel: logLevel as LogLevel,
+    trustProxy: bool(env, 'TRUST_PROXY', d.trustProxy),
+  };
+  if (config.deadlineDefaultMs > config.deadlineMaxMs) {
+    throw new ConfigError('DEADLINE_DEFAULT_MS', 'must not exceed DEADLINE_MAX_MS');
+  }
+  return Object.freeze(config);
+}

@@ -1,0 +1,92 @@
+import { PresenceTracker, RpcClient } from '@mlapi/rpc';
+import type { Logger } from 'pino';
+import type { AppDeps } from './app.js';
+import type { Config } from './config.js';
+import { closeRedis, createRedisClient, type RedisClient } from './redis-client.js';
+import { PresenceRegistry } from './registry.js';
+
+/** The real dependencies and their lifecycle; buildApp hooks these to onReady/onClose. */
+export interface OwnedDeps {
+  readonly deps: AppDeps;
+  /**
+   * Connects to the broker and hears the first announcements; rejects if the broker cannot be
+   * reached now (later losses reconnect by themselves). A Redis that is down is not waited for.
+   */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** How long a new gateway waits for the first announcements before it calls itself started. */
+const PRESENCE_WARMUP_MS = 1500;
+
+/** Builds the RPC client, presence tracker and Redis client from config. No I/O until start(). */
+export function createDeps(config: Config, logger: Logger, name = 'mlapi-api'): OwnedDeps {
+  const rpc = new RpcClient({
+    url: config.amqpUrl,
+    poolSize: config.rpcPoolSize,
+    connectionName: name,
+    logger: logger.child({ component: 'rpc' }),
+  });
+  const tracker = new PresenceTracker({
+    url: config.amqpUrl,
+    connectionName: `${name}-presence`,
+    logger: logger.child({ component: 'presence' }),
+  });
+  let redis: RedisClient | null = null;
+  if (config.redisUrl !== null) {
+    let lastWarn = 0;
+    redis = createRedisClient(config.redisUrl, (err) => {
+      // A down Redis errors on every reconnect attempt; one line per 10 s is plenty.
+      const now = Date.now();
+      if (now - lastWarn > 10_000) {
+        lastWarn = now;
+        logger.warn({ err }, 'redis unavailable; serving uncached');
+      }
+    });
+  }
+
+  return {
+    deps: { rpc, registry: new PresenceRegistry(tracker), redis, logger },
+    async start() {
+      // Redis may come later: until then every cache call fails fast and is counted.
+      if (redis !== null) redis.connect().catch(() => {});
+      await Promise.all([
+        rpc.connect(),
+        tracker.start().then(() => firstChange(tracker, PRESENCE_WARMUP_MS)),
+      ]);
+    },
+    async close() {
+      await Promise.allSettled([
+        rpc.close(),
+        tracker.stop(),
+        redis !== null ? closeRedis(redis) : Promise.resolve(),
+      ]);
+    },
+  };
+}
+
+/** Answers to the start-up probe arrive together; this much quiet means they have all come. */
+const SETTLE_MS = 50;
+
+/**
+ * Resolves once the answers to the tracker's probe have settled (a 'change' followed by
+ * SETTLE_MS of quiet), or after `ms` when nobody answers, so the first requests do not meet an
+ * empty registry.
+ */
+function firstChange(tracker: PresenceTracker<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    let quiet: NodeJS.Timeout | undefined;
+    const done = () => {
+      clearTimeout(limit);
+      clearTimeout(quiet);
+      tracker.off('change', onChange);
+      resolve();
+    };
+    const onChange = () => {
+      clearTimeout(quiet);
+      quiet = setTimeout(done, SETTLE_MS);
+    };
+    const limit = setTimeout(done, ms);
+    tracker.on('change', onChange);
+  });
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import { createDeps, type OwnedDeps } from './deps.js';
+import { createLogger } from './logger.js';
+
+const RETRY_MAX_MS = 5000;
+
+/** The only place that reads the real environment, listens, and handles signals. */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`mlapi-api: bad configuration: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger(config);
+
+  let stopping = false;
+  let owned: OwnedDeps | null = null;
+  let app: FastifyInstance | null = null;
+  let wake: (() => void) | null = null;
+
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    wake?.();
+    logger.info({ signal }, 'draining: readiness is 503; finishing in-flight requests');
+    // If in-flight work cannot finish within the grace period, leave anyway: Kubernetes would
+    // SIGKILL us soon after, and an exit code saying so is more useful than a hang.
+    const force = setTimeout(() => {
+      logger.error({ graceMs: config.shutdownGraceMs }, 'shutdown grace period over; exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs);
+    force.unref();
+    try {
+      if (app !== null) {
+        app.mlapi.state.draining = true;
+        await app.close(); // stops accepting, lets in-flight requests finish
+      }
+      await owned?.close();
+      logger.info('stopped');
+      process.exitCode = 0;
+    } catch (err) {
+      logger.error({ err }, 'error while stopping');
+      process.exitCode = 1;
+    }
+    clearTimeout(force);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+
+  // The broker may start after us (a fresh cluster, a local `pnpm start`): keep trying, with
+  // backoff, before taking traffic. Each attempt gets fresh clients.
+  let delay = 200;
+  while (!stopping) {
+    const attempt = createDeps(config, logger);
+    try {
+      await attempt.start();
+      owned = attempt;
+      break;
+    } catch (err) {
+      await attempt.close();
+      logger.warn(
+        { err, amqpUrl: redact(config.amqpUrl), retryInMs: delay },
+        'broker unreachable; retrying',
+      );
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = null;
+      delay = Math.min(delay * 2, RETRY_MAX_MS);
+    }
+  }
+  if (stopping || owned === null) {
+    await owned?.close(); // a signal came while the last attempt was connecting
+    return;
+  }
+
+  app = await buildApp(config, owned.deps);
+  const address = await app.listen({ port: config.port, host: config.host });
+  logger.info({ address }, 'mlapi-api listening');
+}
+
+/** The broker URL without its password, for a log line. */
+function redact(url: string): string {
+  const u = new URL(url);
+  if (u.password !== '') u.password = '***';
+  return u.toString();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `mlapi-api: failed to start: ${err instanceof Error ? err.stack : String(err)}\n`,
+  );
+  process.exit(1);
+});

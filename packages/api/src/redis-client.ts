@@ -1,0 +1,34 @@
+import { createClient } from 'redis';
+
+/** Short enough that a stalled Redis costs a request little; long enough for a busy one. */
+const COMMAND_TIMEOUT_MS = 250;
+
+/**
+ * A node-redis client that never makes a request wait on Redis: commands are rejected while
+ * disconnected (no offline queue) and time out quickly; it reconnects by itself with backoff.
+ * No I/O here: call `connect()`.
+ */
+export function createRedisClient(url: string, onError: (err: unknown) => void) {
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    commandOptions: { timeout: COMMAND_TIMEOUT_MS },
+    socket: {
+      connectTimeout: 2000,
+      noDelay: true,
+      reconnectStrategy: (retries) => Math.min(50 * 2 ** Math.min(retries, 6), 2000),
+    },
+  });
+  // Without a listener node-redis would turn every socket error into an uncaught exception.
+  client.on('error', onError);
+  return client;
+}
+
+export type RedisClient = ReturnType<typeof createRedisClient>;
+
+/** Closes gracefully when connected; a client still retrying a down Redis is destroyed. */
+export async function closeRedis(client: RedisClient): Promise<void> {
+  if (!client.isOpen) return;
+  if (client.isReady) await client.close();
+  else client.destroy();
+}

@@ -1,0 +1,27 @@
+import type { Config } from './config.js';
+import type { Predictor } from './predictor.js';
+import type { ModelRegistry } from './registry.js';
+
+/** Whether the gateway should take traffic; main.ts flips `draining` on SIGTERM. */
+export interface GatewayState {
+  draining: boolean;
+  /** True when the broker is connected and the gateway is not draining. */
+  ready(): boolean;
+}
+
+/** What every route plugin is given. */
+export interface RouteContext {
+  readonly config: Config;
+  readonly predictor: Predictor;
+  readonly registry: ModelRegistry;
+  readonly state: GatewayState;
+}
+
+/** A single row `number[]` is one instance; `number[][]` is many. */
+export function toRows(
+  data: readonly number[] | readonly (readonly number[])[],
+): readonly (readonly number[])[] {
+  return typeof data[0] === 'number'
+    ? [data as readonly number[]]
+    : (data as readonly (readonly number[])[]);
+}

@@ -1,0 +1,82 @@
+import { MODEL_NAME_PATTERN } from './model-name.js';
+
+/** Shared JSON schemas: they validate requests (Ajv) and serialize replies (fast-json-stringify). */
+
+export const errorBody = {
+  $id: 'ErrorBody',
+  type: 'object',
+  required: ['error', 'code', 'request_id'],
+  properties: {
+    error: { type: 'string' },
+    code: {
+      type: 'string',
+      enum: [
+        'BAD_INPUT',
+        'UNAUTHENTICATED',
+        'UNKNOWN_MODEL',
+        'RATE_LIMITED',
+        'OVERLOADED',
+        'UNAVAILABLE',
+        'TIMEOUT',
+        'INTERNAL',
+      ],
+    },
+    request_id: { type: 'string' },
+  },
+} as const;
+
+/** Every route answers its errors in the one body shape. */
+export const errorResponses = {
+  '4xx': { $ref: 'ErrorBody#' },
+  '5xx': { $ref: 'ErrorBody#' },
+} as const;
+
+export const modelParams = {
+  type: 'object',
+  required: ['model'],
+  properties: { model: { type: 'string', pattern: MODEL_NAME_PATTERN } },
+} as const;
+
+/** Columns per row are bounded well above any model's width; the manifest gives the exact one. */
+export const MAX_ROW_WIDTH = 4096;
+
+export function rowsSchema(maxRows: number) {
+  return {
+    type: 'array',
+    minItems: 1,
+    maxItems: maxRows,
+    items: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_ROW_WIDTH,
+      items: { type: 'number' },
+    },
+  } as const;
+}
+
+/** `number[][]` or a single row `number[]`. */
+export function rowsOrRowSchema(maxRows: number) {
+  return {
+    anyOf: [
+      rowsSchema(maxRows),
+      { type: 'array', minItems: 1, maxItems: MAX_ROW_WIDTH, items: { type: 'number' } },
+    ],
+  } as const;
+}
+
+export const predictResultProperties = {
+  model_name: { type: 'string' },
+  model_version: { type: 'string' },
+  predictions: { type: 'array', items: { type: 'integer' } },
+  probabilities: { type: 'array', items: { type: 'array', items: { type: 'number' } } },
+  labels: { type: 'array', items: { type: 'string' } },
+} as const;
+
+export const tensorSpec = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    datatype: { type: 'string' },
+    shape: { type: 'array', items: { type: 'integer' } },
+  },
+} as const;

@@ -1,0 +1,70 @@
+import t from 'tap';
+import { LruCache } from '../src/cache/lru-cache.js';
+import { cacheKey } from '../src/cache-key.js';
+import type { PredictResult } from '../src/predict-result.js';
+
+const result = (p: number): PredictResult => ({
+  model_name: 'm',
+  model_version: '1',
+  predictions: [p],
+  probabilities: [[1, 0, 0]],
+  labels: ['a'],
+});
+
+t.test('the cache key is a pure function of model, version and rows', async (t) => {
+  const rows = [
+    [5.1, 3.5, 1.4, 0.2],
+    [6, 2, 4, 1],
+  ];
+  const key = cacheKey('fast', '1', rows);
+  t.match(key, /^mlapi:v1:pred:fast:1:[0-9a-f]{64}$/);
+  t.equal(cacheKey('fast', '1', JSON.parse(JSON.stringify(rows))), key, 'same rows, same key');
+  t.equal(
+    cacheKey('fast', '1', [
+      [5.1, 3.5, 1.4, 0.2],
+      [6.0, 2.0, 4.0, 1.0],
+    ]),
+    key,
+    '6.0 is 6',
+  );
+  t.not(cacheKey('fast', '2', rows), key, 'the version is part of the key');
+  t.not(cacheKey('slow', '1', rows), key, 'the model is part of the key');
+  t.not(cacheKey('fast', '1', [rows[1] as number[], rows[0] as number[]]), key, 'order matters');
+  t.equal(cacheKey('fast', '1', [[-0, 1]]), cacheKey('fast', '1', [[0, 1]]), '-0 is 0');
+  // Pinned: a change here would orphan every cached entry in a rolling deploy.
+  t.equal(
+    cacheKey('fast', '1', [[1, 2, 3, 4]]),
+    'mlapi:v1:pred:fast:1:b60b3d509fe2effbab9b16404d982b79af7d892e81a385faac94514742564d35',
+  );
+});
+
+t.test('the LRU keeps at most maxEntries and evicts the least recently used', async (t) => {
+  const cache = new LruCache(2);
+  await cache.set('a', result(1), 60);
+  await cache.set('b', result(2), 60);
+  t.ok(await cache.get('a'), 'touch a so b is the eldest');
+  await cache.set('c', result(3), 60);
+  t.equal(cache.size, 2);
+  t.equal(await cache.get('b'), undefined, 'b was evicted');
+  t.same((await cache.get('a'))?.predictions, [1]);
+  t.same((await cache.get('c'))?.predictions, [3]);
+});
+
+t.test('an LRU entry expires after its TTL', async (t) => {
+  const cache = new LruCache(10);
+  const realNow = Date.now;
+  let now = realNow();
+  Date.now = () => now;
+  t.teardown(() => {
+    Date.now = realNow;
+  });
+  await cache.set('a', result(1), 1);
+  t.ok(await cache.get('a'));
+  now += 1001;
+  t.equal(await cache.get('a'), undefined);
+  t.equal(cache.size, 0, 'the expired entry is dropped');
+});
+
+t.test('an LRU needs a positive size', async (t) => {
+  t.throws(() => new LruCache(0), TypeError);
+});

@@ -1,0 +1,68 @@
+import t from 'tap';
+import { ConfigError, DEFAULT_CONFIG, loadConfig } from '../src/config.js';
+
+t.test('with nothing set the defaults run locally', async (t) => {
+  const config = loadConfig({});
+  t.same(config, DEFAULT_CONFIG);
+  t.equal(config.amqpUrl, 'amqp://guest:guest@127.0.0.1:5672');
+  t.equal(config.port, 8080);
+  t.equal(config.redisUrl, null, 'no REDIS_URL means the embedded cache');
+  t.ok(Object.isFrozen(config), 'the config is frozen');
+});
+
+t.test('set variables are read and typed', async (t) => {
+  const config = loadConfig({
+    PORT: '9000',
+    REDIS_URL: 'redis://127.0.0.1:6380',
+    RATE_LIMIT_MAX: '0',
+    API_KEY_HEADER: 'X-Key',
+    DEADLINE_DEFAULT_MS: '500',
+    DEADLINE_MAX_MS: '1000',
+    TRUST_PROXY: 'true',
+    LOG_LEVEL: 'silent',
+    CACHE_TTL_SECONDS: ' 60 ',
+  });
+  t.equal(config.port, 9000);
+  t.equal(config.redisUrl, 'redis://127.0.0.1:6380');
+  t.equal(config.rateLimitMax, 0);
+  t.equal(config.apiKeyHeader, 'x-key', 'header names are matched lower-case');
+  t.equal(config.deadlineDefaultMs, 500);
+  t.equal(config.trustProxy, true);
+  t.equal(config.cacheTtlSeconds, 60);
+});
+
+t.test('a blank variable counts as unset', async (t) => {
+  t.equal(loadConfig({ PORT: '' }).port, 8080);
+});
+
+const bad: [string, Record<string, string>][] = [
+  ['PORT', { PORT: 'eighty' }],
+  ['PORT', { PORT: '70000' }],
+  ['PORT', { PORT: '80.5' }],
+  ['AMQP_URL', { AMQP_URL: 'http://x' }],
+  ['AMQP_URL', { AMQP_URL: 'not a url' }],
+  ['REDIS_URL', { REDIS_URL: 'amqp://x' }],
+  ['CACHE_TTL_SECONDS', { CACHE_TTL_SECONDS: '0' }],
+  ['CACHE_MAX_ENTRIES', { CACHE_MAX_ENTRIES: '-1' }],
+  ['RATE_LIMIT_MAX', { RATE_LIMIT_MAX: '1e3' }],
+  ['RATE_LIMIT_WINDOW_MS', { RATE_LIMIT_WINDOW_MS: '0' }],
+  ['API_KEY_HEADER', { API_KEY_HEADER: 'bad header' }],
+  ['DEADLINE_DEFAULT_MS', { DEADLINE_DEFAULT_MS: '5000', DEADLINE_MAX_MS: '1000' }],
+  ['DEADLINE_MAX_MS', { DEADLINE_MAX_MS: 'x' }],
+  ['BODY_LIMIT_BYTES', { BODY_LIMIT_BYTES: '10' }],
+  ['MAX_ROWS_PER_REQUEST', { MAX_ROWS_PER_REQUEST: '0' }],
+  ['RPC_POOL_SIZE', { RPC_POOL_SIZE: '0' }],
+  ['SHUTDOWN_GRACE_MS', { SHUTDOWN_GRACE_MS: 'soon' }],
+  ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+  ['TRUST_PROXY', { TRUST_PROXY: 'yes' }],
+];
+for (const [variable, env] of bad) {
+  t.test(`a bad ${variable} is refused naming the variable (${JSON.stringify(env)})`, async (t) => {
+    t.throws(() => loadConfig(env), { code: 'CONFIG_INVALID', variable });
+    try {
+      loadConfig(env);
+    } catch (err) {
+      t.type(err, ConfigError);
+    }
+  });
+}

@@ -1,0 +1,240 @@
+// `pnpm bench:models`: what each model costs per row in-process, and how many rows per second
+// one worker serves through RabbitMQ at concurrency 64 with dynamic batching on and off.
+// Writes bench-results/models.json at the repository root.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RpcClient } from '@mlapi/rpc';
+import { loadModel } from '@mlapi/worker';
+import { connect } from 'amqplib';
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const MODELS = ['fast', 'intermediate', 'slow'] as const;
+const BATCH_ROWS = 64;
+const CONCURRENCY = 64;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const WARMUP_SECONDS = 1;
+
+type ModelName = (typeof MODELS)[number];
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function round(n: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+async function referenceInputs(): Promise<Record<ModelName, { inputs: number[][] }>> {
+  return JSON.parse(await readFile(join(ROOT, 'models', 'reference.json'), 'utf8'));
+}
+
+/** Rows cycled from the reference inputs, row-major. */
+function rowsOf(inputs: number[][], count: number): number[][] {
+  return Array.from({ length: count }, (_, i) => inputs[i % inputs.length] as number[]);
+}
+
+async function inProcess(name: ModelName, inputs: number[][]) {
+  const model = await loadModel(join(ROOT, 'models', name), { intraOpNumThreads: 1 });
+  const flat = new Float32Array(rowsOf(inputs, BATCH_ROWS).flat());
+  for (let i = 0; i < 20; i++) await model.run(flat, BATCH_ROWS);
+  let runs = 0;
+  const started = process.hrtime.bigint();
+  const budget = BigInt(Math.round(1.5e9));
+  let elapsed = 0n;
+  while (runs < 20 || elapsed < budget) {
+    await model.run(flat, BATCH_ROWS);
+    runs++;
+    elapsed = process.hrtime.bigint() - started;
+  }
+  const usPerRow = Number(elapsed) / 1000 / (runs * BATCH_ROWS);
+  await model.release();
+  return { usPerRow: round(usPerRow, 3), runs };
+}
+
+interface Worker {
+  child: ChildProcess;
+  port: number;
+  queue: string;
+  cleanup: () => Promise<void>;
+}
+
+/** The real worker process on a copy of the model under a unique name, so its queue is private. */
+async function startWorker(name: ModelName, batchMaxMessages: number): Promise<Worker> {
+  const dir = await mkdtemp(join(tmpdir(), 'mlapi-bench-'));
+  const manifest = JSON.parse(await readFile(join(ROOT, 'models', name, 'model.json'), 'utf8'));
+  const unique = `bench-${name}-${randomBytes(4).toString('hex')}`;
+  await writeFile(join(dir, 'model.json'), JSON.stringify({ ...manifest, name: unique }));
+  await symlink(join(ROOT, 'models', name, 'model.onnx'), join(dir, 'model.onnx'));
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      ...process.env,
+      MODEL_DIR: dir,
+      AMQP_URL,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      PREFETCH: '128',
+      BATCH_MAX_MESSAGES: String(batchMaxMessages),
+      BATCH_WINDOW_MS: '0',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let buffered = '';
+    let healthPort = 0;
+    const onData = (chunk: Buffer): void => {
+      buffered += chunk.toString();
+      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        try {
+          const entry = JSON.parse(line) as { msg?: string; address?: { port?: number } };
+          if (entry.msg === 'health port open') healthPort = entry.address?.port ?? 0;
+          if (entry.msg === 'consuming') {
+            child.stdout?.off('data', onData);
+            child.stdout?.resume();
+            resolve(healthPort);
+          }
+        } catch {
+          // not a log line
+        }
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`worker exited with ${code} before consuming`)));
+  });
+  const queue = `mlapi.${unique}`;
+  const cleanup = async (): Promise<void> => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    const conn = await connect(AMQP_URL);
+    const ch = await conn.createChannel();
+    await ch.deleteQueue(queue);
+    await conn.close();
+    await rm(dir, { recursive: true, force: true });
+  };
+  return { child, port, queue, cleanup };
+}
+
+/** Mean of a histogram from the worker's /metrics. */
+async function histogramMean(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const read = (suffix: string): number =>
+    Number(
+      new RegExp(`^${name}_${suffix}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN,
+    );
+  return read('sum') / read('count');
+}
+
+async function throughput(name: ModelName, inputs: number[][], batchMaxMessages: number) {
+  const label = `${name} ${batchMaxMessages > 1 ? `batching on (${batchMaxMessages})` : 'batching off'}`;
+  const worker = await startWorker(name, batchMaxMessages);
+  const client = new RpcClient({ url: AMQP_URL, logger: null, connectionName: `bench ${label}` });
+  await client.connect();
+  try {
+    let rows = 0;
+    let errors = 0;
+    let stop = false;
+    const caller = async (i: number): Promise<void> => {
+      const body = { inputs: [inputs[i % inputs.length] as number[]] };
+      while (!stop) {
+        try {
+          await client.call(worker.queue, body, { type: 'predict', timeoutMs: 30_000 });
+          rows++;
+        } catch {
+          errors++;
+        }
+      }
+    };
+    const callers = Array.from({ length: CONCURRENCY }, (_, i) => caller(i));
+    await new Promise((resolve) => setTimeout(resolve, WARMUP_SECONDS * 1000));
+    const startRows = rows;
+    const started = performance.now();
+    let last = rows;
+    for (let s = 1; s <= SECONDS; s++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      say(`  ${label}: ${rows - last} rows/s (second ${s}/${SECONDS})`);
+      last = rows;
+    }
+    const elapsed = (performance.now() - started) / 1000;
+    const measured = rows - startRows;
+    stop = true;
+    await Promise.all(callers);
+    const meanBatch = await histogramMean(worker.port, 'model_batch_messages');
+    const rowsPerSecond = measured / elapsed;
+    say(
+      `  ${label}: ${Math.round(rowsPerSecond)} rows/s, mean ${round(meanBatch)} requests per batch`,
+    );
+    return {
+      rowsPerSecond: Math.round(rowsPerSecond),
+      meanRequestsPerBatch: round(meanBatch),
+      errors,
+    };
+  } finally {
+    await client.close();
+    await worker.cleanup();
+  }
+}
+
+async function main(): Promise<void> {
+  const reference = await referenceInputs();
+  say(`in-process cost per row (session.run of ${BATCH_ROWS} rows, 1 intra-op thread)`);
+  const perRow: Record<string, { usPerRow: number; runs: number }> = {};
+  for (const name of MODELS) {
+    perRow[name] = await inProcess(name, reference[name].inputs);
+    say(`  ${name}: ${perRow[name].usPerRow} µs/row (${perRow[name].runs} runs)`);
+  }
+  const step = (a: ModelName, b: ModelName): number =>
+    round((perRow[b]?.usPerRow ?? 0) / (perRow[a]?.usPerRow ?? 1), 1);
+  const steps = {
+    'intermediate/fast': step('fast', 'intermediate'),
+    'slow/intermediate': step('intermediate', 'slow'),
+  };
+  say(
+    `  steps: intermediate/fast ${steps['intermediate/fast']}x, slow/intermediate ${steps['slow/intermediate']}x`,
+  );
+
+  say(
+    `\nrows/s through RabbitMQ: ${CONCURRENCY} concurrent callers of 1-row requests, ${SECONDS} s each`,
+  );
+  const broker: Record<string, unknown> = {};
+  for (const name of MODELS) {
+    const on = await throughput(name, reference[name].inputs, 64);
+    const off = await throughput(name, reference[name].inputs, 1);
+    const ratio = round(on.rowsPerSecond / off.rowsPerSecond);
+    broker[name] = { batched: on, unbatched: off, ratio };
+    say(`  ${name}: batching on/off = ${ratio}x`);
+  }
+
+  const results = {
+    generatedAt: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+    inProcess: { batchRows: BATCH_ROWS, intraOpThreads: 1, models: perRow, steps },
+    broker: {
+      concurrency: CONCURRENCY,
+      rowsPerRequest: 1,
+      seconds: SECONDS,
+      batchMaxMessages: { on: 64, off: 1 },
+      models: broker,
+    },
+  };
+  await mkdir(join(ROOT, 'bench-results'), { recursive: true });
+  const out = join(ROOT, 'bench-results', 'models.json');
+  await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+  say(`\nwrote ${out}`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,214 @@
+import { type Logger, RemoteError, type RpcBatchItem, type RpcOutcome } from '@mlapi/rpc';
+import type { ModelSpec } from './manifest.js';
+import type { WorkerMetrics } from './metrics.js';
+import { claimedRows, readRows } from './read-rows.js';
+
+/** The result of `predict`, as the wire contract fixes it. */
+export interface PredictResult {
+  model_name: string;
+  model_version: string;
+  predictions: number[];
+  probabilities: number[][];
+  labels: string[];
+}
+
+/** What the predictor needs from a model: `OnnxModel` in production. */
+export interface InferenceModel {
+  readonly spec: ModelSpec;
+  run(input: Float32Array, rows: number): Promise<Float32Array>;
+}
+
+export interface BatchPredictorOptions {
+  /** Rows in one `session.run`; a larger batch is run in chunks. Default 256. */
+  maxBatchRows?: number;
+  /** Rows one request may carry. Default 1024. */
+  maxRowsPerRequest?: number;
+  metrics?: WorkerMetrics | null;
+  logger?: Logger | null;
+  /** Clock for deadline checks (epoch ms). Default Date.now. */
+  now?: () => number;
+}
+
+export const PREDICT_METHOD = 'predict';
+
+export const DEFAULT_OPTIONS = {
+  maxBatchRows: 256,
+  maxRowsPerRequest: 1024,
+  metrics: null,
+  logger: null,
+  now: Date.now,
+} as const satisfies Required<BatchPredictorOptions>;
+
+type Normalized = {
+  maxBatchRows: number;
+  maxRowsPerRequest: number;
+  metrics: WorkerMetrics | null;
+  logger: Logger | null;
+  now: () => number;
+};
+
+export function normalizeOptions(options: BatchPredictorOptions = {}): Normalized {
+  const o = { ...DEFAULT_OPTIONS, ...options };
+  for (const name of ['maxBatchRows', 'maxRowsPerRequest'] as const) {
+    if (!Number.isInteger(o[name]) || o[name] < 1) {
+      throw new TypeError(`${name} must be an integer >= 1, got ${String(o[name])}`);
+    }
+  }
+  if (typeof o.now !== 'function') throw new TypeError('now must be a function');
+  return o;
+}
+
+const NOT_INFERRED = -1;
+
+/**
+ * Dynamic batching: checks every request of a batch, packs the rows of the valid ones into one
+ * Float32Array, runs it through the model in as few `session.run`s as `maxBatchRows` allows, and
+ * hands each requester exactly its own rows back. One outcome per item, in order.
+ */
+export class BatchPredictor {
+  readonly model: InferenceModel;
+  readonly #o: Normalized;
+
+  constructor(model: InferenceModel, options: BatchPredictorOptions = {}) {
+    this.model = model;
+    this.#o = normalizeOptions(options);
+  }
+
+  async predict(items: readonly RpcBatchItem<unknown>[]): Promise<RpcOutcome<PredictResult>[]> {
+    const { width } = this.model.spec;
+    const { maxRowsPerRequest, metrics } = this.#o;
+    const n = items.length;
+    metrics?.countRequests(n);
+    const outcomes = new Array<RpcOutcome<PredictResult>>(n);
+    // Row offset of each item in the batch, or NOT_INFERRED once it has an outcome.
+    const starts = new Int32Array(n).fill(NOT_INFERRED);
+    const counts = new Int32Array(n);
+
+    // Checked before any work: a request nobody waits for any more must not cost inference.
+    const now = this.#o.now();
+    let capacity = 0;
+    for (let i = 0; i < n; i++) {
+      const { request, context } = items[i] as RpcBatchItem<unknown>;
+      if (context.type !== PREDICT_METHOD) {
+        outcomes[i] = this.#fail(context, 'BAD_INPUT', `unknown method "${context.type}"`);
+      } else if (context.deadline !== undefined && context.deadline <= now) {
+        outcomes[i] = this.#fail(context, 'TIMEOUT', 'the deadline passed before inference');
+      } else {
+        starts[i] = 0;
+        capacity += claimedRows(request, maxRowsPerRequest);
+      }
+    }
+
+    const input = new Float32Array(capacity * width);
+    let rows = 0;
+    let inferred = 0;
+    for (let i = 0; i < n; i++) {
+      if (starts[i] === NOT_INFERRED) continue;
+      const { request, context } = items[i] as RpcBatchItem<unknown>;
+      try {
+        const count = readRows(request, input, rows * width, width, maxRowsPerRequest);
+        starts[i] = rows;
+        counts[i] = count;
+        rows += count;
+        inferred++;
+      } catch (err) {
+        starts[i] = NOT_INFERRED;
+        outcomes[i] = this.#reject(context, err);
+      }
+    }
+    if (rows === 0) return outcomes;
+
+    metrics?.observeBatch(inferred);
+    let output: Float32Array;
+    try {
+      output = await this.#run(input.subarray(0, rows * width), rows);
+    } catch (err) {
+      this.#o.logger?.error({ err, rows, requests: inferred }, 'inference failed');
+      for (let i = 0; i < n; i++) {
+        if (starts[i] === NOT_INFERRED) continue;
+        metrics?.countError('INTERNAL');
+        outcomes[i] = { ok: false, error: err };
+      }
+      return outcomes;
+    }
+
+    for (let i = 0; i < n; i++) {
+      const start = starts[i] as number;
+      if (start === NOT_INFERRED) continue;
+      outcomes[i] = { ok: true, result: this.#result(output, start, counts[i] as number) };
+    }
+    return outcomes;
+  }
+
+  /** One `session.run` per `maxBatchRows` rows, outputs laid end to end. */
+  async #run(input: Float32Array, rows: number): Promise<Float32Array> {
+    const { width, classes } = this.model.spec;
+    const { maxBatchRows } = this.#o;
+    if (rows <= maxBatchRows) return this.#timedRun(input, rows);
+    const output = new Float32Array(rows * classes);
+    for (let first = 0; first < rows; first += maxBatchRows) {
+      const count = Math.min(maxBatchRows, rows - first);
+      const chunk = input.subarray(first * width, (first + count) * width);
+      output.set(await this.#timedRun(chunk, count), first * classes);
+    }
+    return output;
+  }
+
+  async #timedRun(input: Float32Array, rows: number): Promise<Float32Array> {
+    const started = process.hrtime.bigint();
+    const output = await this.model.run(input, rows);
+    this.#o.metrics?.observeRun(Number(process.hrtime.bigint() - started) / 1e9, rows);
+    return output;
+  }
+
+  /** Builds one requester's reply from its rows of the batch output; argmax keeps the first max. */
+  #result(output: Float32Array, start: number, rows: number): PredictResult {
+    const { classes, labels, name, version } = this.model.spec;
+    const predictions = new Array<number>(rows);
+    const probabilities = new Array<number[]>(rows);
+    const rowLabels = new Array<string>(rows);
+    let at = start * classes;
+    for (let r = 0; r < rows; r++) {
+      const row = new Array<number>(classes);
+      let best = 0;
+      let bestValue = Number.NEGATIVE_INFINITY;
+      for (let k = 0; k < classes; k++) {
+        const p = output[at++] as number;
+        row[k] = p;
+        if (p > bestValue) {
+          best = k;
+          bestValue = p;
+        }
+      }
+      probabilities[r] = row;
+      predictions[r] = best;
+      rowLabels[r] = labels[best] as string;
+    }
+    return {
+      model_name: name,
+      model_version: version,
+      predictions,
+      probabilities,
+      labels: rowLabels,
+    };
+  }
+
+  #fail(
+    context: RpcBatchItem<unknown>['context'],
+    code: string,
+    message: string,
+  ): RpcOutcome<PredictResult> {
+    return this.#reject(context, new RemoteError(code, message));
+  }
+
+  #reject(context: RpcBatchItem<unknown>['context'], err: unknown): RpcOutcome<PredictResult> {
+    const code = err instanceof RemoteError ? err.code : 'INTERNAL';
+    this.#o.metrics?.countError(code);
+    // context.log carries the request id; the reason is what the caller was told.
+    context.log.debug(
+      { code, reason: err instanceof Error ? err.message : String(err) },
+      'predict refused',
+    );
+    return { ok: false, error: err };
+  }
+}

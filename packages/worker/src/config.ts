@@ -1,0 +1,110 @@
+import { WorkerError } from './errors.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** The worker's settings, read once from the environment (see docs/architecture.md). */
+export interface WorkerConfig {
+  readonly modelDir: string;
+  readonly amqpUrl: string;
+  readonly port: number;
+  readonly host: string;
+  readonly prefetch: number;
+  readonly concurrency: number;
+  readonly queueMaxLength: number;
+  readonly batchMaxRows: number;
+  readonly batchMaxMessages: number;
+  readonly batchWindowMs: number;
+  readonly maxRowsPerRequest: number;
+  readonly announceIntervalMs: number;
+  readonly intraOpThreads: number;
+  readonly logLevel: LogLevel;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function bad(variable: string, message: string): WorkerError {
+  return new WorkerError('WORKER_CONFIG', `${variable} ${message}`, { subject: variable });
+}
+
+/** A blank variable counts as unset: `FOO=` in a Deployment or shell means "use the default". */
+function raw(env: Env, variable: string): string | undefined {
+  const value = env[variable]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function integer(env: Env, variable: string, fallback: number, min: number, max: number): number {
+  const value = raw(env, variable);
+  if (value === undefined) return fallback;
+  // Number() would accept '1e3', '0x10' and ' 12 '; a config value should mean one thing.
+  if (!/^\d+$/.test(value)) throw bad(variable, `must be a whole number, got "${value}"`);
+  const n = Number(value);
+  if (n < min || n > max) throw bad(variable, `must be between ${min} and ${max}, got ${value}`);
+  return n;
+}
+
+function amqpUrl(env: Env): string {
+  const value = raw(env, 'AMQP_URL') ?? 'amqp://guest:guest@127.0.0.1:5672';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw bad('AMQP_URL', 'is not a valid URL');
+  }
+  if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:') {
+    throw bad('AMQP_URL', `must use amqp:// or amqps://, got ${url.protocol}//`);
+  }
+  return value;
+}
+
+function logLevel(env: Env): LogLevel {
+  const value = raw(env, 'LOG_LEVEL') ?? 'info';
+  const level = LOG_LEVELS.find((l) => l === value);
+  if (level === undefined) throw bad('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  return level;
+}
+
+/**
+ * Reads and checks every worker variable at once. Throws a `WORKER_CONFIG` WorkerError whose
+ * `subject` (and message) names the first bad variable; main.ts turns that into a non-zero exit.
+ */
+export function parseConfig(env: Env): WorkerConfig {
+  const modelDir = raw(env, 'MODEL_DIR');
+  if (modelDir === undefined) {
+    throw bad('MODEL_DIR', 'is required: the folder holding model.json and model.onnx');
+  }
+  const prefetch = integer(env, 'PREFETCH', 64, 1, 65535);
+  const batchMaxMessages = integer(env, 'BATCH_MAX_MESSAGES', 64, 1, 65535);
+  // A batch can only hold messages the broker has handed over, so a larger batch would never fill
+  // and every batch would wait out the whole window.
+  if (batchMaxMessages > prefetch) {
+    throw bad('BATCH_MAX_MESSAGES', `(${batchMaxMessages}) must not exceed PREFETCH (${prefetch})`);
+  }
+  const config: WorkerConfig = {
+    modelDir,
+    amqpUrl: amqpUrl(env),
+    port: integer(env, 'PORT', 9090, 0, 65535),
+    host: raw(env, 'HOST') ?? '0.0.0.0',
+    prefetch,
+    concurrency: integer(env, 'CONCURRENCY', 1, 1, 1024),
+    queueMaxLength: integer(env, 'QUEUE_MAX_LENGTH', 10000, 1, 2 ** 31 - 1),
+    batchMaxRows: integer(env, 'BATCH_MAX_ROWS', 256, 1, 1_000_000),
+    batchMaxMessages,
+    batchWindowMs: integer(env, 'BATCH_WINDOW_MS', 0, 0, 60_000),
+    maxRowsPerRequest: integer(env, 'MAX_ROWS_PER_REQUEST', 1024, 1, 1_000_000),
+    announceIntervalMs: integer(env, 'ANNOUNCE_INTERVAL_MS', 1000, 50, 3_600_000),
+    // 0 lets onnxruntime pick one thread per core.
+    intraOpThreads: integer(env, 'INTRA_OP_THREADS', 1, 0, 1024),
+    logLevel: logLevel(env),
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,17 @@
+export type { BatchPredictorOptions, InferenceModel, PredictResult } from './batch-predictor.js';
+export { BatchPredictor, PREDICT_METHOD } from './batch-predictor.js';
+export type { LogLevel, WorkerConfig } from './config.js';
+export { parseConfig } from './config.js';
+export type { WorkerErrorCode } from './errors.js';
+export { WorkerError } from './errors.js';
+export type { HealthServerOptions } from './health-server.js';
+export { createHealthServer } from './health-server.js';
+export type { ModelManifest, ModelSpec, TensorSpec } from './manifest.js';
+export { MODEL_NAME_PATTERN, PROBABILITIES_OUTPUT, parseManifest } from './manifest.js';
+export type { RpcServerMetricsSource, WorkerMetricsOptions } from './metrics.js';
+export { WorkerMetrics } from './metrics.js';
+export type { ModelWorkerOptions } from './model-worker.js';
+export { ModelWorker } from './model-worker.js';
+export type { LoadModelOptions } from './onnx-model.js';
+export { loadModel, OnnxModel } from './onnx-model.js';
+export type { PredictRequest } from './read-rows.js';

@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+// The worker process: the only module with side effects. It reads the config, loads the model,
+// opens the health port, consumes `mlapi.<name>`, announces itself and drains on SIGTERM/SIGINT.
+import { hostname } from 'node:os';
+import { PresencePublisher } from '@mlapi/rpc';
+import { pino } from 'pino';
+import { parseConfig, type WorkerConfig } from './config.js';
+import { WorkerError } from './errors.js';
+import { createHealthServer } from './health-server.js';
+import { WorkerMetrics } from './metrics.js';
+import { ModelWorker } from './model-worker.js';
+import { loadModel, type OnnxModel } from './onnx-model.js';
+
+function fail(message: string): never {
+  process.stderr.write(`mlapi-worker: ${message}\n`);
+  process.exit(1);
+}
+
+/** The broker URL without its password, for messages. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable AMQP_URL)';
+  }
+}
+
+function brokerHint(config: WorkerConfig): string {
+  return (
+    `cannot reach RabbitMQ at ${redact(config.amqpUrl)}. Start it (for example ` +
+    '`rabbitmq-server -detached`, or `docker run -d -p 5672:5672 rabbitmq:3`) or point AMQP_URL ' +
+    'at a running broker'
+  );
+}
+
+async function main(): Promise<void> {
+  let config: WorkerConfig;
+  try {
+    config = parseConfig(process.env);
+  } catch (err) {
+    if (err instanceof WorkerError) fail(`invalid configuration: ${err.message}`);
+    throw err;
+  }
+
+  const logger = pino({ level: config.logLevel, base: { service: 'mlapi-worker' } });
+  const log = logger.child({ module: 'main' });
+
+  let model: OnnxModel;
+  try {
+    model = await loadModel(config.modelDir, { intraOpNumThreads: config.intraOpThreads });
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    log.fatal({ err, modelDir: config.modelDir }, 'cannot load the model');
+    fail(`cannot load the model from MODEL_DIR=${config.modelDir}: ${reason}`);
+  }
+  const { name, version } = model.spec;
+  log.info({ model: name, version, dir: model.dir }, 'model loaded');
+
+  const metrics = new WorkerMetrics(model.spec);
+  metrics.setLoaded(version, true);
+  const connectionName = `mlapi-worker ${name} ${hostname()} ${process.pid}`;
+  const worker = new ModelWorker({
+    url: config.amqpUrl,
+    model,
+    prefetch: config.prefetch,
+    concurrency: config.concurrency,
+    maxLength: config.queueMaxLength,
+    batchMaxMessages: config.batchMaxMessages,
+    batchWindowMs: config.batchWindowMs,
+    batchMaxRows: config.batchMaxRows,
+    maxRowsPerRequest: config.maxRowsPerRequest,
+    metrics,
+    connectionName,
+    logger: logger.child({ module: 'model-worker', model: name }),
+  });
+  metrics.bindRpcServer(worker);
+
+  let stopping = false;
+  const ready = (): boolean => !stopping && worker.consuming;
+  const http = createHealthServer({
+    registry: metrics.registry,
+    ready,
+    logger: logger.child({ module: 'health-server' }),
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(config.port, config.host, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    log.fatal({ err }, 'cannot open the health port');
+    fail(`cannot listen on ${config.host}:${config.port} (PORT/HOST): ${(err as Error).message}`);
+  }
+  const address = http.address();
+  log.info({ address }, 'health port open');
+
+  try {
+    await worker.start();
+  } catch (err) {
+    log.fatal({ err }, 'cannot start consuming');
+    fail(brokerHint(config));
+  }
+  log.info({ queue: worker.queue }, 'consuming');
+
+  const presence = new PresencePublisher({
+    url: config.amqpUrl,
+    service: worker.queue,
+    intervalMs: config.announceIntervalMs,
+    meta: () => ({ manifest: model.manifest }),
+    ready,
+    connectionName: `${connectionName} presence`,
+    logger: logger.child({ module: 'presence' }),
+  });
+  try {
+    await presence.start();
+  } catch (err) {
+    log.fatal({ err }, 'cannot start announcing');
+    fail(brokerHint(config));
+  }
+
+  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting without draining');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'draining');
+    try {
+      // Order matters: readiness is already false; stop() cancels the consumer, then answers and
+      // acks everything in flight; only then say goodbye, so the gateway never sees a gap while
+      // this worker still owes replies.
+      await worker.stop();
+      await presence.stop();
+      metrics.setLoaded(version, false);
+      http.close();
+      http.closeAllConnections();
+      await model.release();
+      log.info('stopped');
+      process.exit(0);
+    } catch (err) {
+      log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', (s) => void shutdown(s));
+  process.on('SIGINT', (s) => void shutdown(s));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`mlapi-worker: unexpected failure: ${String(err)}\n`);
+  process.exit(1);
+});
