@@ -34,14 +34,20 @@ const PROMQL_WORDS = new Set([
   'bottomk',
 ]);
 
-/** Metric names in a PromQL expression: identifiers not followed by `(`, not inside {} or []. */
+/** Metric names in a PromQL expression: identifiers that are not functions, keywords or labels. */
 function metricNames(expr: string): string[] {
   const bare = expr
+    .replace(/"[^"]*"/g, '')
     .replace(/\{[^}]*\}/g, '')
     .replace(/\[[^\]]*\]/g, '')
-    .replace(/"[^"]*"/g, '');
-  const names = [...bare.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*(?!\s*\()/g)].map((m) => m[0]);
-  return names.filter((n) => !PROMQL_WORDS.has(n) && !/^\d/.test(n));
+    // Label lists of grouping and matching modifiers.
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
+  const names: string[] = [];
+  for (const m of bare.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)) {
+    const next = bare.slice((m.index ?? 0) + m[0].length).trimStart();
+    if (!next.startsWith('(') && !PROMQL_WORDS.has(m[0])) names.push(m[0]);
+  }
+  return names;
 }
 const exported = () => {
   const api = serviceContract('api').metrics;
@@ -52,6 +58,10 @@ const exported = () => {
 t.test('the metric-name extractor skips functions, labels and strings', async (t) => {
   t.same(metricNames('sum by (model_name) (rate(model_predictions_total{a="b"}[5m])) > 0.5'), [
     'model_predictions_total',
+  ]);
+  t.same(metricNames('histogram_quantile(0.99, sum by (le) (rate(x_bucket[5m]))) / on (a) y'), [
+    'x_bucket',
+    'y',
   ]);
 });
 

@@ -15,7 +15,7 @@ const USAGE = `usage: pnpm bench [options]
   --concurrency <n,..> closed-loop concurrencies of the fast model (default 1,64,256)
   --rate <n>           open-loop rate, requests/s (default 350)
   --out <dir>          output folder, relative to the repository root (default bench-results)
-  --cpu-prof           run the gateway and workers under node --cpu-prof (into <out>/profiles)
+  --cpu-prof           run the gateway and workers under node --cpu-prof (<out>/*.cpuprofile)
   --redis <url>        give the local gateway REDIS_URL (default: its in-process cache)
   --api-key <key>      send it in x-api-key (or API_KEY)`;
 

@@ -37,6 +37,8 @@ export interface CellResult {
   latency: LatencySummary;
   /** Open loop only: from the actual send time, to show how much generator lag was included. */
   sendLatency: LatencySummary | null;
+  /** The load generator's own CPU over the measured phase, in % of one core. */
+  generatorCpuPercent: number;
 }
 
 export interface Progress {

@@ -25,7 +25,9 @@ export async function runClosedLoop(
 ): Promise<CellResult> {
   const next = requestSource(cell.workload, cell.shapes, cell.salt);
   if (cell.warmupSeconds > 0) await phase(cell, next, cell.warmupSeconds, 'warmup', onProgress);
+  const cpuBefore = process.cpuUsage();
   const measured = await phase(cell, next, cell.durationSeconds, 'measure', onProgress);
+  const cpu = process.cpuUsage(cpuBefore);
   const r = measured.result;
   return {
     scenario: cell.scenario,
@@ -41,6 +43,7 @@ export async function runClosedLoop(
     statusCodes: measured.statusCodes,
     latency: measured.recorder.summary(),
     sendLatency: null,
+    generatorCpuPercent: Math.round((cpu.user + cpu.system) / 1e4 / measured.elapsedSeconds),
   };
 }
 

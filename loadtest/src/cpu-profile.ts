@@ -29,6 +29,23 @@ export interface ProfileSummary {
   totalMs: number;
   idleMs: number;
   top: SelfTimeEntry[];
+  /** Self time grouped by who owns the code: an npm package, a workspace package, node, V8. */
+  byOwner: SelfTimeEntry[];
+}
+
+/**
+ * The owner of a frame: `amqplib`, `packages/api`, `node` (its own JS), or for frames with no
+ * script, `native` (syscalls such as writev, C++ builtins) or V8's own `(garbage collector)`
+ * and `(program)`.
+ */
+export function frameOwner(node: Pick<ProfileNode, 'callFrame'>): string {
+  const { functionName, url } = node.callFrame;
+  if (url === '') return functionName.startsWith('(') ? functionName : 'native';
+  if (url.startsWith('node:')) return 'node';
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(url);
+  if (pkg?.[1] !== undefined) return pkg[1];
+  const ws = /\/(packages\/[^/]+|loadtest|models\/[^/]+)\//.exec(url);
+  return ws?.[1] ?? url;
 }
 
 function frameName(node: ProfileNode, root: string): string {
@@ -49,6 +66,7 @@ function frameName(node: ProfileNode, root: string): string {
 export function summarizeProfile(profile: CpuProfile, top = 15, root = ''): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<string, number>();
+  const ownerUs = new Map<string, number>();
   let totalUs = 0;
   let idleUs = 0;
   for (let i = 0; i < profile.samples.length; i++) {
@@ -60,19 +78,27 @@ export function summarizeProfile(profile: CpuProfile, top = 15, root = ''): Prof
     const name = frameName(node, root);
     if (name === '(idle)') idleUs += dt;
     selfUs.set(name, (selfUs.get(name) ?? 0) + dt);
+    const owner = frameOwner(node);
+    ownerUs.set(owner, (ownerUs.get(owner) ?? 0) + dt);
   }
   const busyUs = totalUs - idleUs;
-  const entries = [...selfUs.entries()]
-    .filter(([name]) => name !== '(idle)')
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, top)
-    .map(([frame, us]) => ({
-      frame,
-      selfMs: Math.round(us / 100) / 10,
-      percent: totalUs > 0 ? Math.round((us / totalUs) * 1000) / 10 : 0,
-      busyPercent: busyUs > 0 ? Math.round((us / busyUs) * 1000) / 10 : 0,
-    }));
-  return { totalMs: Math.round(totalUs / 1000), idleMs: Math.round(idleUs / 1000), top: entries };
+  const rank = (map: Map<string, number>) =>
+    [...map.entries()]
+      .filter(([name]) => name !== '(idle)')
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([frame, us]) => ({
+        frame,
+        selfMs: Math.round(us / 100) / 10,
+        percent: totalUs > 0 ? Math.round((us / totalUs) * 1000) / 10 : 0,
+        busyPercent: busyUs > 0 ? Math.round((us / busyUs) * 1000) / 10 : 0,
+      }));
+  return {
+    totalMs: Math.round(totalUs / 1000),
+    idleMs: Math.round(idleUs / 1000),
+    top: rank(selfUs),
+    byOwner: rank(ownerUs),
+  };
 }
 
 export function readProfile(path: string): CpuProfile {

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { MODEL_NAMES, type ModelShape, shapeFromMetadata } from '../k6/lib/payloads.js';
 import type { CellSpec } from './cell.js';
@@ -7,8 +8,9 @@ import { renderChart } from './chart.js';
 import { BenchError } from './errors.js';
 import { getJson } from './http-probe.js';
 import { LocalStack } from './local-stack.js';
-import { machineInfo } from './machine.js';
+import { type MachineInfo, machineInfo } from './machine.js';
 import type { BenchOptions } from './options.js';
+import { CpuMeter, pidsByComm } from './process-cpu.js';
 import { ProgressLine } from './progress.js';
 import { addWorkerSpeedup, formatTable, type ResultRow, toRow } from './results.js';
 import { runCellInChild } from './run-cell.js';
@@ -50,6 +52,8 @@ export async function runBench(
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // Once, before any load: rabbitmqctl starts an Erlang VM, which is no thing to do mid-run.
+  const machine = machineInfo();
   try {
     let url = options.url;
     if (url === null) {
@@ -59,7 +63,8 @@ export async function runBench(
         port: options.port,
         workerBasePort: options.workerBasePort,
         redisUrl: options.redisUrl,
-        cpuProfDir: options.cpuProf ? join(outDir, 'profiles') : null,
+        // Beside http.json, where the root .gitignore already keeps *.cpuprofile out of git.
+        cpuProfDir: options.cpuProf ? outDir : null,
         logDir: join(outDir, 'logs'),
         readyTimeoutMs: 60_000,
         stopTimeoutMs: 15_000,
@@ -98,16 +103,27 @@ export async function runBench(
       };
       const at = planned.mode === 'open' ? `${planned.rate}/s` : `c=${planned.connections}`;
       progress.begin(i + 1, cells.length, `${planned.scenario} ${at}`);
+      const meter = new CpuMeter({
+        ...(stack?.pids() ?? {}),
+        rabbitmq: pidsByComm('beam.smp'),
+        redis: options.redisUrl === null ? [] : pidsByComm('redis-server'),
+      });
+      meter.start();
       const result = await runCellInChild(cell, (p) =>
         progress.update(p, p.phase === 'warmup' ? options.warmupSeconds : options.durationSeconds),
       );
       const row = toRow(result);
+      row.cpu_percent = { ...meter.stop(), ...row.cpu_percent };
+      row.loadavg_1m = Math.round((loadavg()[0] ?? 0) * 100) / 100;
       rows.push(row);
       addWorkerSpeedup(rows);
+      const cpu = Object.entries(row.cpu_percent ?? {})
+        .map(([name, pct]) => `${name} ${pct}%`)
+        .join(', ');
       progress.end(
-        `${row.rps.toFixed(0)} req/s  p50 ${row.p50_ms} ms  p95 ${row.p95_ms} ms  p99 ${row.p99_ms} ms  errors ${row.errors}`,
+        `${row.rps.toFixed(0)} req/s  p50 ${row.p50_ms} ms  p95 ${row.p95_ms} ms  p99 ${row.p99_ms} ms  errors ${row.errors}  [cpu: ${cpu}]`,
       );
-      writeResults(files, rows, options, started);
+      writeResults(files, rows, options, started, machine);
     }
     const targets = checkTargets(rows, options.openLoopRate);
     progress.note(`\n${formatTable(rows)}\n`);
@@ -132,12 +148,14 @@ function writeResults(
   rows: ResultRow[],
   options: Readonly<BenchOptions>,
   started: string,
+  machine: MachineInfo,
 ): void {
   writeFileSync(files.json, `${JSON.stringify(rows, null, 2)}\n`);
   const meta = {
     started,
     finished: new Date().toISOString(),
-    machine: machineInfo(),
+    machine,
+    loadavgAtEnd: loadavg().map((x) => Math.round(x * 100) / 100),
     options,
     targets: checkTargets(rows, options.openLoopRate),
   };

@@ -2,7 +2,7 @@ export type { CellResult, CellSpec, Progress } from './cell.js';
 export { renderChart } from './chart.js';
 export { runClosedLoop } from './closed-loop.js';
 export type { ProfileSummary, SelfTimeEntry } from './cpu-profile.js';
-export { readProfile, summarizeProfile } from './cpu-profile.js';
+export { frameOwner, readProfile, summarizeProfile } from './cpu-profile.js';
 export type { BenchErrorCode } from './errors.js';
 export { BenchError } from './errors.js';
 export type { BenchRun } from './harness.js';

@@ -86,6 +86,18 @@ export class LocalStack {
     await this.#ready(member);
   }
 
+  /** Process ids by role: gateway, worker-fast, ... (a model's workers share one entry). */
+  pids(): Record<string, number[]> {
+    const out: Record<string, number[]> = {};
+    for (const m of this.#members) {
+      const pid = m.child.pid;
+      if (pid === undefined) continue;
+      const role = m.name.replace(/-\d+$/, '');
+      (out[role] ??= []).push(pid);
+    }
+    return out;
+  }
+
   /** SIGTERM to everything (workers drain, profiles are written on exit), SIGKILL after a grace. */
   async stop(): Promise<void> {
     const members = this.#members.splice(0).reverse();

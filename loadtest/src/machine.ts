@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 
 export interface MachineInfo {
   cpus: number;
@@ -8,6 +8,8 @@ export interface MachineInfo {
   node: string;
   rabbitmq: string;
   redis: string;
+  /** 1, 5 and 15-minute load averages when recorded. */
+  loadavg: number[];
 }
 
 function firstLine(cmd: string, args: string[]): string {
@@ -25,5 +27,6 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     rabbitmq: firstLine('rabbitmqctl', ['version']),
     redis: firstLine('redis-server', ['--version']),
+    loadavg: loadavg().map((x) => Math.round(x * 100) / 100),
   };
 }

@@ -36,6 +36,7 @@ export async function runOpenLoop(
     if (cell.warmupSeconds > 0) {
       await phase(cell, rate, agent, next, cell.warmupSeconds, 'warmup', onProgress);
     }
+    const cpuBefore = process.cpuUsage();
     const { tally, elapsedSeconds } = await phase(
       cell,
       rate,
@@ -45,6 +46,7 @@ export async function runOpenLoop(
       'measure',
       onProgress,
     );
+    const cpu = process.cpuUsage(cpuBefore);
     return {
       scenario: cell.scenario,
       mode: 'open',
@@ -58,6 +60,7 @@ export async function runOpenLoop(
       statusCodes: tally.statusCodes,
       latency: tally.latency.summary(),
       sendLatency: tally.sendLatency.summary(),
+      generatorCpuPercent: Math.round((cpu.user + cpu.system) / 1e4 / elapsedSeconds),
     };
   } finally {
     agent.destroy();

@@ -13,7 +13,7 @@ export interface BenchOptions {
   only: readonly string[];
   /** Where http.json and the chart go. */
   outDir: string;
-  /** Start the gateway and workers with `node --cpu-prof`, writing into outDir/profiles. */
+  /** Start the gateway and workers with `node --cpu-prof`, writing outDir/<process>.cpuprofile. */
   cpuProf: boolean;
   /** REDIS_URL for the local gateway; null: its embedded in-process cache. */
   redisUrl: string | null;

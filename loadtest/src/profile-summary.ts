@@ -23,4 +23,8 @@ for (const path of positionals) {
   for (const e of summary.top) {
     process.stdout.write(`| ${e.selfMs} | ${e.busyPercent} | \`${e.frame}\` |\n`);
   }
+  process.stdout.write('\n| self ms | % of busy | owner |\n|---:|---:|:---|\n');
+  for (const e of summary.byOwner) {
+    process.stdout.write(`| ${e.selfMs} | ${e.busyPercent} | ${e.frame} |\n`);
+  }
 }

@@ -21,6 +21,13 @@ export interface ResultRow {
   /** Set on the slow 2-worker row: its rps over the 1-worker row's. */
   speedup_vs_1_worker?: number;
   status_codes: Record<string, number>;
+  /**
+   * CPU per process while the cell ran (warm-up included for the stack; the load generator's
+   * measured phase only), in % of one core. The machine has nproc × 100.
+   */
+  cpu_percent?: Record<string, number>;
+  /** The machine's 1-minute load average as the cell ended: CPU others were using matters. */
+  loadavg_1m?: number;
 }
 
 const round = (x: number, digits: number) => {
@@ -41,6 +48,7 @@ export function toRow(result: CellResult): ResultRow {
     requests: result.ok + result.non2xx,
     max_ms: round(result.latency.max, 3),
     status_codes: result.statusCodes,
+    cpu_percent: { loadgen: result.generatorCpuPercent },
   };
   if (result.sendLatency !== null) {
     row.send_p50_ms = round(result.sendLatency.p50, 3);

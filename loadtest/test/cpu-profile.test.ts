@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { readProfile, summarizeProfile } from '../src/cpu-profile.js';
+import { frameOwner, readProfile, summarizeProfile } from '../src/cpu-profile.js';
 
 const frame = (functionName: string, url = '', lineNumber = 0) => ({
   functionName,
@@ -16,8 +16,15 @@ const frame = (functionName: string, url = '', lineNumber = 0) => ({
 const profile = {
   nodes: [
     { id: 1, callFrame: frame('(root)'), children: [2, 4] },
-    { id: 2, callFrame: frame('handler', 'file:///app/src/x.js', 9), children: [3] },
-    { id: 3, callFrame: frame('parse', 'file:///app/node_modules/fast-json/index.js', 0) },
+    { id: 2, callFrame: frame('handler', 'file:///app/packages/api/dist/x.js', 9), children: [3] },
+    {
+      id: 3,
+      callFrame: frame(
+        'parse',
+        'file:///app/node_modules/.pnpm/fast-json@1.0.0/node_modules/fast-json/index.js',
+        0,
+      ),
+    },
     { id: 4, callFrame: frame('(idle)') },
   ],
   startTime: 0,
@@ -35,7 +42,14 @@ t.test('self time is charged to the sampled function and idle is set apart', asy
     s.top.map((e) => [e.frame, e.selfMs, e.busyPercent]),
     [
       ['parse fast-json/index.js:1', 5, 83.3],
-      ['handler /src/x.js:10', 1, 16.7],
+      ['handler /packages/api/dist/x.js:10', 1, 16.7],
+    ],
+  );
+  t.same(
+    s.byOwner.map((e) => [e.frame, e.selfMs]),
+    [
+      ['fast-json', 5],
+      ['packages/api', 1],
     ],
   );
 });
@@ -49,4 +63,19 @@ t.test('a file that is not a CPU profile is refused with BENCH_PROFILE', async (
   const good = join(dir, 'good.cpuprofile');
   writeFileSync(good, JSON.stringify(profile));
   t.equal(readProfile(good).samples.length, 6);
+});
+
+t.test('frames with no script are owned by V8 or count as native', async (t) => {
+  t.equal(frameOwner({ callFrame: frame('(garbage collector)') }), '(garbage collector)');
+  t.equal(frameOwner({ callFrame: frame('writev') }), 'native');
+  t.equal(frameOwner({ callFrame: frame('emit', 'node:events') }), 'node');
+  t.equal(
+    frameOwner({
+      callFrame: frame(
+        'x',
+        'file:///r/node_modules/.pnpm/@fastify+a@1/node_modules/@fastify/a/i.js',
+      ),
+    }),
+    '@fastify/a',
+  );
 });

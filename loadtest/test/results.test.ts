@@ -18,6 +18,7 @@ function result(overrides: Partial<CellResult>): CellResult {
     statusCodes: { 200: 90_000 },
     latency: { count: 90_000, p50: 6, p95: 12, p99: 20, max: 40 },
     sendLatency: null,
+    generatorCpuPercent: 50,
     ...overrides,
   };
 }

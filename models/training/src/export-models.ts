@@ -179,7 +179,10 @@ async function exportOne(
   const log = opts.logger;
   log.info({ model: spec.name, description: spec.description }, 'training');
   // Each model draws from its own stream, so changing one model's recipe leaves the others' bytes alone.
-  const network = foldStandardizer(spec.train(trainingSet, new Prng(streamSeed(opts.seed, spec.name))), standardizer);
+  const network = foldStandardizer(
+    spec.train(trainingSet, new Prng(streamSeed(opts.seed, spec.name))),
+    standardizer,
+  );
   const bytes = encodeModel(network, {
     name: spec.name,
     docString: `mlapi ${spec.name}: ${spec.description}. Input: raw iris measurements in cm.`,
@@ -191,7 +194,10 @@ async function exportOne(
     const held_out = await predict(session, held.testRows, LABELS.length);
     const correct = held_out.predictions.filter((p, i) => p === held.testLabels[i]).length;
     const accuracy = correct / held.testRows.length;
-    log.info({ model: spec.name, accuracy, correct, of: held.testRows.length }, 'held-out accuracy');
+    log.info(
+      { model: spec.name, accuracy, correct, of: held.testRows.length },
+      'held-out accuracy',
+    );
     if (accuracy < opts.minAccuracy) {
       throw new TrainingError(
         'LOW_ACCURACY',
@@ -229,7 +235,13 @@ async function exportOne(
     await writeAtomically(onnxPath, bytes);
     await writeAtomically(jsonPath, `${JSON.stringify(manifest, null, 2)}\n`);
     log.info(
-      { model: spec.name, parameters: manifest.parameters, flopsPerRow: manifest.flopsPerRow, bytes: bytes.length, files: [onnxPath, jsonPath] },
+      {
+        model: spec.name,
+        parameters: manifest.parameters,
+        flopsPerRow: manifest.flopsPerRow,
+        bytes: bytes.length,
+        files: [onnxPath, jsonPath],
+      },
       'wrote model',
     );
     return {

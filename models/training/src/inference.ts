@@ -27,7 +27,7 @@ export async function predict(
   const input = new Tensor('float32', Float32Array.from(rows.flat()), [rows.length, width]);
   const outputs = await session.run({ [INPUT_NAME]: input });
   const output = outputs[OUTPUT_NAME];
-  if (!output || output.type !== 'float32' || output.dims.join() !== `${rows.length},${classes}`) {
+  if (output?.type !== 'float32' || output.dims.join() !== `${rows.length},${classes}`) {
     throw new TrainingError('BAD_GRAPH', `output ${OUTPUT_NAME} is missing or misshapen`);
   }
   const data = output.data as Float32Array;

@@ -23,6 +23,8 @@ try {
   }
   console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } catch (err) {
-  console.error(err instanceof Error ? `${(err as { code?: string }).code ?? 'ERROR'}: ${err.message}` : err);
+  console.error(
+    err instanceof Error ? `${(err as { code?: string }).code ?? 'ERROR'}: ${err.message}` : err,
+  );
   process.exitCode = 1;
 }

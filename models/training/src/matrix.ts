@@ -74,3 +74,10 @@ export function argmax(values: ArrayLike<number>): number {
   }
   return best;
 }
+
+/** Splits a row-major matrix into row arrays (views, no copy). */
+export function toRows(x: Float64Array, width: number): Float64Array[] {
+  const rows: Float64Array[] = [];
+  for (let o = 0; o < x.length; o += width) rows.push(x.subarray(o, o + width));
+  return rows;
+}

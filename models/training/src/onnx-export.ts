@@ -1,5 +1,5 @@
-import onnxProto from 'onnx-proto';
 import type { onnx } from 'onnx-proto';
+import onnxProto from 'onnx-proto';
 import type { Network } from './network.js';
 
 const proto = onnxProto.onnx;

@@ -8,7 +8,11 @@ import type { Prng } from './prng.js';
  * The first layer carries a zero bias so the input standardisation can be folded into it; the
  * others have none, as the kernel construction has none.
  */
-export function randomReluLayers(inputs: number, widths: readonly number[], rng: Prng): DenseLayer[] {
+export function randomReluLayers(
+  inputs: number,
+  widths: readonly number[],
+  rng: Prng,
+): DenseLayer[] {
   const layers: DenseLayer[] = [];
   let fanIn = inputs;
   for (const [l, width] of widths.entries()) {

@@ -6,12 +6,13 @@ export interface Standardizer {
   readonly std: readonly number[];
 }
 
-export function fitStandardizer(rows: readonly (readonly number[])[]): Standardizer {
+export function fitStandardizer(rows: readonly ArrayLike<number>[]): Standardizer {
   const width = rows[0]?.length ?? 0;
   const mean = new Array<number>(width).fill(0);
   const std = new Array<number>(width).fill(0);
   for (const row of rows) {
-    for (let j = 0; j < width; j++) mean[j] = (mean[j] as number) + (row[j] as number) / rows.length;
+    for (let j = 0; j < width; j++)
+      mean[j] = (mean[j] as number) + (row[j] as number) / rows.length;
   }
   for (const row of rows) {
     for (let j = 0; j < width; j++) {
@@ -26,7 +27,7 @@ export function fitStandardizer(rows: readonly (readonly number[])[]): Standardi
 }
 
 /** Row-major float64 matrix of standardised rows. */
-export function standardize(rows: readonly (readonly number[])[], s: Standardizer): Float64Array {
+export function standardize(rows: readonly ArrayLike<number>[], s: Standardizer): Float64Array {
   const width = s.mean.length;
   const out = new Float64Array(rows.length * width);
   for (const [i, row] of rows.entries()) {

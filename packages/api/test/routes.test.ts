@@ -191,7 +191,7 @@ t.test('identical concurrent requests share one RPC; distinct ones do not', asyn
       gw.app.inject({
         method: 'POST',
         url: '/predict',
-        payload: { model_name: name, input_data: [[6.1, 2.8, 4.7, 1 + i / 10]] },
+        payload: { model_name: name, input_data: [[6.1, 2.8, 4.7, 2 + i / 10]] },
       }),
     ),
   );

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, ChannelModel } from 'amqplib';
-import { AmqpConnection } from './connection.js';
+import { AmqpConnection, closeChannel } from './connection.js';
 import { CONTENT_TYPE } from './envelope.js';
 import type { Logger } from './logger.js';
 import { resolveLogger } from './logger.js';
@@ -143,8 +143,11 @@ export class PresencePublisher<TMeta> {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
     this.announce('goodbye');
+    const channel = this.#channel;
     this.#channel = null;
-    // Closing the connection flushes the goodbye first: frames go out in order.
+    // Channel first: its close-ok proves the broker took the goodbye; closing only the
+    // connection can drop it.
+    if (channel !== null) await closeChannel(channel);
     await this.#conn.close();
   }
 }

@@ -99,6 +99,7 @@ export class RpcClient extends EventEmitter {
   #next = 0;
   #filling = 0;
   #refillTimer: NodeJS.Timeout | null = null;
+  #filled: Promise<void> = Promise.resolve();
   #refillAttempt = 0;
   #waiting = new Set<PendingCall>();
   #inFlight = 0;
@@ -130,7 +131,19 @@ export class RpcClient extends EventEmitter {
   /** Opens the connection and the channel pool; later losses reconnect by themselves. */
   connect(): Promise<void> {
     if (this.#closed) return Promise.reject(new RpcError('RPC_CLOSED', 'client closed'));
-    this.#connecting ??= this.#start();
+    this.#connecting ??= this.#start().catch(async (err: unknown) => {
+      // A failed first connect leaves nothing behind, so connect() may be called again.
+      const conn = this.#conn;
+      const pool = this.#pool;
+      this.#conn = null;
+      this.#pool = null;
+      this.#connecting = null;
+      this.#stopSweep();
+      this.#failWaiting('RPC_UNAVAILABLE', 'connect failed');
+      await conn?.close();
+      await pool?.clear();
+      throw err;
+    });
     return this.#connecting;
   }
 
@@ -164,15 +177,10 @@ export class RpcClient extends EventEmitter {
       if (this.#ready.length === 0) this.#failWaiting('RPC_UNAVAILABLE', 'broker unreachable');
     });
     await conn.open();
-    await new Promise<void>((resolve, reject) => {
-      const check = (): void => {
-        if (this.#ready.length > 0) resolve();
-        else if (this.#closed) reject(new RpcError('RPC_CLOSED', 'client closed'));
-        else if (this.#filling === 0) reject(new RpcError('RPC_UNAVAILABLE', 'no channel'));
-        else setImmediate(check);
-      };
-      check();
-    });
+    // The 'connect' handler started filling the pool; the first connect waits for all of it.
+    await this.#filled;
+    if (this.#closed) throw new RpcError('RPC_CLOSED', 'client closed');
+    if (this.#ready.length === 0) throw new RpcError('RPC_UNAVAILABLE', 'no channel could open');
   }
 
   async #createChannel(): Promise<ReplyChannel> {
@@ -197,9 +205,10 @@ export class RpcClient extends EventEmitter {
     const pool = this.#pool;
     if (pool === null || this.#closed || this.#conn?.model == null) return;
     const missing = this.#s.poolSize - this.#ready.length - this.#filling;
+    const acquires: Promise<void>[] = [];
     for (let i = 0; i < missing; i++) {
       this.#filling++;
-      pool.acquire().then(
+      const acquire = pool.acquire().then(
         (channel) => {
           this.#filling--;
           if (this.#closed || !channel.open) {
@@ -218,7 +227,9 @@ export class RpcClient extends EventEmitter {
           this.#refillLater();
         },
       );
+      acquires.push(acquire);
     }
+    this.#filled = Promise.all(acquires).then(() => undefined);
   }
 
   #refillLater(): void {
@@ -245,7 +256,7 @@ export class RpcClient extends EventEmitter {
   ): Promise<TRes> {
     if (this.#closed) return Promise.reject(new RpcError('RPC_CLOSED', 'client closed'));
     if (this.#pool === null) {
-      return Promise.reject(new RpcError('RPC_UNAVAILABLE', 'connect() was not called'));
+      return Promise.reject(new RpcError('RPC_UNAVAILABLE', 'not connected: call connect() first'));
     }
     if (
       typeof queue !== 'string' ||

@@ -383,6 +383,9 @@ export abstract class RpcServer<TReq = unknown, TRes = unknown> extends EventEmi
     }
     this.#consumerTag = null;
     this.#channel = null;
+    // Channel first: its close-ok comes after the broker has taken every reply we wrote. Closing
+    // just the connection can drop replies still on their way through the channel.
+    if (channel !== null) await closeChannel(channel);
     await this.#conn?.close();
   }
 }

@@ -1,12 +1,12 @@
 import t from 'tap';
 import { RpcClient, RpcError } from '../src/index.js';
-import { admin, deleteQueues, EchoServer, liveTimeouts, unique, until, URL } from './helpers.js';
+import { admin, deleteQueues, EchoServer, liveTimeouts, unique, until, AMQP_URL } from './helpers.js';
 
 async function setup(t: Tap.Test, serverOptions: Record<string, unknown> = {}) {
   const queue = unique('err');
-  const server = new EchoServer({ url: URL, queue, logger: null, ...serverOptions });
+  const server = new EchoServer({ url: AMQP_URL, queue, logger: null, ...serverOptions });
   await server.start();
-  const client = new RpcClient({ url: URL, logger: null });
+  const client = new RpcClient({ url: AMQP_URL, logger: null });
   await client.connect();
   t.teardown(async () => {
     await client.close();
@@ -27,7 +27,7 @@ t.test('a timeout gives RPC_TIMEOUT and leaves no pending entry and no live time
   const ch = await model.createChannel();
   // A queue nobody consumes: no reply will ever come.
   await ch.assertQueue(queue, { durable: false });
-  const client = new RpcClient({ url: URL, logger: null });
+  const client = new RpcClient({ url: AMQP_URL, logger: null });
   await client.connect();
   t.teardown(async () => {
     await client.close();
@@ -62,7 +62,7 @@ t.test('an already-passed deadline rejects RPC_TIMEOUT without publishing', asyn
   const model = await admin();
   const ch = await model.createChannel();
   await ch.assertQueue(queue, { durable: false });
-  const client = new RpcClient({ url: URL, logger: null, poolSize: 1 });
+  const client = new RpcClient({ url: AMQP_URL, logger: null, poolSize: 1 });
   await client.connect();
   t.teardown(async () => {
     await client.close();
@@ -77,7 +77,7 @@ t.test('an already-passed deadline rejects RPC_TIMEOUT without publishing', asyn
 });
 
 t.test('no such queue gives RPC_NO_ROUTE well under a second', async (t) => {
-  const client = new RpcClient({ url: URL, logger: null });
+  const client = new RpcClient({ url: AMQP_URL, logger: null });
   await client.connect();
   t.teardown(() => client.close());
   // With a one-second timeout, anything but an immediate basic.return would be RPC_TIMEOUT.
@@ -131,7 +131,7 @@ t.test('a reply that is not an envelope gives RPC_BAD_REPLY', async (t) => {
     });
     ch.ack(m);
   });
-  const client = new RpcClient({ url: URL, logger: null, poolSize: 1 });
+  const client = new RpcClient({ url: AMQP_URL, logger: null, poolSize: 1 });
   await client.connect();
   t.teardown(async () => {
     await client.close();
@@ -171,7 +171,7 @@ t.test('a reply after the call timed out is dropped and counted', async (t) => {
 
 t.test('maxInFlight caps published calls; waiting calls keep their own deadline', async (t) => {
   const { queue, server, client: _unused } = await setup(t, { concurrency: 10 });
-  const client = new RpcClient({ url: URL, logger: null, maxInFlight: 2 });
+  const client = new RpcClient({ url: AMQP_URL, logger: null, maxInFlight: 2 });
   await client.connect();
   t.teardown(() => client.close());
 
@@ -196,7 +196,7 @@ t.test('maxInFlight caps published calls; waiting calls keep their own deadline'
 
 t.test('publish() returning false makes calls wait for drain, and they all complete', async (t) => {
   const { queue, client: _unused } = await setup(t, { prefetch: 512, concurrency: 512 });
-  const client = new RpcClient({ url: URL, logger: null, poolSize: 1 });
+  const client = new RpcClient({ url: AMQP_URL, logger: null, poolSize: 1 });
   await client.connect();
   t.teardown(() => client.close());
   const n = 5000;
@@ -210,7 +210,7 @@ t.test('publish() returning false makes calls wait for drain, and they all compl
 
 t.test('close() rejects published and waiting calls RPC_CLOSED and clears timers', async (t) => {
   const { queue } = await setup(t);
-  const client = new RpcClient({ url: URL, logger: null, poolSize: 1 });
+  const client = new RpcClient({ url: AMQP_URL, logger: null, poolSize: 1 });
   await client.connect();
   const timersBefore = liveTimeouts();
   const calls = Array.from({ length: 3000 }, () => client.call(queue, { delayMs: 1000 }));

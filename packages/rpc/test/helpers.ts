@@ -6,7 +6,7 @@ import { connect } from 'amqplib';
 import type { RpcContext } from '../src/index.js';
 import { RemoteError, RpcServer } from '../src/index.js';
 
-export const URL = 'amqp://guest:guest@127.0.0.1:5672';
+export const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 const run = promisify(execFile);
 
 /** A name no other test (or teammate) uses: queues, exchanges, connection names. */
@@ -16,7 +16,7 @@ export function unique(prefix: string): string {
 
 /** A plain amqplib connection for setting up and cleaning up around a test. */
 export async function admin(): Promise<ChannelModel> {
-  return connect(URL);
+  return connect(AMQP_URL);
 }
 
 export async function deleteQueues(...queues: string[]): Promise<void> {
@@ -34,18 +34,20 @@ export async function deleteQueues(...queues: string[]): Promise<void> {
  * teammates share this broker). Returns how many it closed.
  */
 export async function closeConnectionsNamed(name: string): Promise<number> {
+  // The plain format, not JSON: close_connection wants the pid as <rabbit@host.x.y.z>, which
+  // is how this format prints it.
   const { stdout } = await run('rabbitmqctl', [
     'list_connections',
     'pid',
     'client_properties',
-    '--formatter',
-    'json',
     '--quiet',
+    '--no-table-headers',
   ]);
-  const rows = JSON.parse(stdout) as Array<{ pid: string; client_properties: unknown[] }>;
-  const pids = rows
-    .filter((row) => JSON.stringify(row.client_properties).includes(`"${name}"`))
-    .map((row) => row.pid);
+  const marker = `{"connection_name","${name}"}`;
+  const pids = stdout
+    .split('\n')
+    .filter((line) => line.includes(marker))
+    .map((line) => line.split('\t')[0] as string);
   for (const pid of pids) {
     await run('rabbitmqctl', ['close_connection', pid, 'test: broker-side close', '--quiet']);
   }
@@ -62,11 +64,25 @@ export interface EchoRequest {
 /** Replies with what it got; waits or throws on request. Records every request it handled. */
 export class EchoServer extends RpcServer<EchoRequest, { value: unknown; context: object }> {
   readonly seen: EchoRequest[] = [];
+  readonly #waits = new Set<() => void>();
+
+  /** Ends every handler's delay now, so stop() need not wait them out. */
+  release(): void {
+    for (const done of this.#waits) done();
+  }
 
   protected override async handle(request: EchoRequest, context: RpcContext) {
     this.seen.push(request);
     if (request.delayMs !== undefined) {
-      await new Promise((resolve) => setTimeout(resolve, request.delayMs));
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          this.#waits.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, request.delayMs);
+        this.#waits.add(done);
+      });
     }
     if (request.throwCode !== undefined) throw new RemoteError(request.throwCode, 'refused');
     if (request.throwPlain === true) throw new Error('secret internal detail');

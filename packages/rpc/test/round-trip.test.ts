@@ -1,13 +1,13 @@
 import t from 'tap';
 import type { ConsumeMessage } from 'amqplib';
 import { RpcClient } from '../src/index.js';
-import { admin, deleteQueues, EchoServer, unique, URL } from './helpers.js';
+import { admin, deleteQueues, EchoServer, unique, AMQP_URL } from './helpers.js';
 
 t.test('a round trip works', async (t) => {
   const queue = unique('rt');
-  const server = new EchoServer({ url: URL, queue, logger: null });
+  const server = new EchoServer({ url: AMQP_URL, queue, logger: null });
   await server.start();
-  const client = new RpcClient({ url: URL, logger: null });
+  const client = new RpcClient({ url: AMQP_URL, logger: null });
   await client.connect();
   t.teardown(async () => {
     await client.close();
@@ -25,9 +25,9 @@ t.test('a round trip works', async (t) => {
 
 t.test('2,000 concurrent calls with distinct payloads each get their own answer', async (t) => {
   const queue = unique('many');
-  const server = new EchoServer({ url: URL, queue, logger: null, prefetch: 256, concurrency: 64 });
+  const server = new EchoServer({ url: AMQP_URL, queue, logger: null, prefetch: 256, concurrency: 64 });
   await server.start();
-  const client = new RpcClient({ url: URL, logger: null });
+  const client = new RpcClient({ url: AMQP_URL, logger: null });
   await client.connect();
   t.teardown(async () => {
     await client.close();
@@ -58,7 +58,7 @@ t.test('a call carries the DESIGN.md request properties and headers', async (t) 
   const model = await admin();
   const ch = await model.createChannel();
   await ch.assertQueue(queue, { durable: false, autoDelete: true });
-  const client = new RpcClient({ url: URL, logger: null });
+  const client = new RpcClient({ url: AMQP_URL, logger: null });
   await client.connect();
   t.teardown(async () => {
     await client.close();
@@ -103,9 +103,9 @@ t.test('a call carries the DESIGN.md request properties and headers', async (t) 
 
 t.test('the server context carries request id, type, deadline and headers', async (t) => {
   const queue = unique('ctx');
-  const server = new EchoServer({ url: URL, queue, logger: null });
+  const server = new EchoServer({ url: AMQP_URL, queue, logger: null });
   await server.start();
-  const client = new RpcClient({ url: URL, logger: null });
+  const client = new RpcClient({ url: AMQP_URL, logger: null });
   await client.connect();
   t.teardown(async () => {
     await client.close();

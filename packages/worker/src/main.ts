@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { parseConfig, type WorkerConfig } from './config.js';
 import { WorkerError } from './errors.js';
 import { createHealthServer } from './health-server.js';
+import type { ModelManifest } from './manifest.js';
 import { WorkerMetrics } from './metrics.js';
 import { ModelWorker } from './model-worker.js';
 import { loadModel, type OnnxModel } from './onnx-model.js';
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
   log.info({ model: name, version, dir: model.dir }, 'model loaded');
 
   const metrics = new WorkerMetrics(model.spec);
-  metrics.setLoaded(version, true);
+  metrics.setLoaded(true);
   const connectionName = `mlapi-worker ${name} ${hostname()} ${process.pid}`;
   const worker = new ModelWorker({
     url: config.amqpUrl,
@@ -96,18 +97,48 @@ async function main(): Promise<void> {
     log.fatal({ err }, 'cannot open the health port');
     fail(`cannot listen on ${config.host}:${config.port} (PORT/HOST): ${(err as Error).message}`);
   }
-  const address = http.address();
-  log.info({ address }, 'health port open');
+  log.info({ address: http.address() }, 'health port open');
+
+  let presence: PresencePublisher<{ manifest: ModelManifest }> | null = null;
+  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting without draining');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'draining');
+    try {
+      // Readiness is already false. stop() cancels the consumer, then infers, answers and acks
+      // everything already taken; the goodbye comes after, because until then this instance is
+      // still serving.
+      await worker.stop();
+      await presence?.stop();
+      metrics.setLoaded(false);
+      http.close();
+      http.closeAllConnections();
+      await model.release();
+      log.info('stopped');
+      process.exit(0);
+    } catch (err) {
+      log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  // Installed before connecting, so that a SIGTERM during start-up still exits cleanly.
+  process.on('SIGTERM', (s) => void shutdown(s));
+  process.on('SIGINT', (s) => void shutdown(s));
 
   try {
     await worker.start();
   } catch (err) {
+    if (stopping) return;
     log.fatal({ err }, 'cannot start consuming');
     fail(brokerHint(config));
   }
+  if (stopping) return;
   log.info({ queue: worker.queue }, 'consuming');
 
-  const presence = new PresencePublisher({
+  presence = new PresencePublisher({
     url: config.amqpUrl,
     service: worker.queue,
     intervalMs: config.announceIntervalMs,
@@ -119,36 +150,10 @@ async function main(): Promise<void> {
   try {
     await presence.start();
   } catch (err) {
+    if (stopping) return;
     log.fatal({ err }, 'cannot start announcing');
     fail(brokerHint(config));
   }
-
-  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal: exiting without draining');
-      process.exit(1);
-    }
-    stopping = true;
-    log.info({ signal }, 'draining');
-    try {
-      // Order matters: readiness is already false; stop() cancels the consumer, then answers and
-      // acks everything in flight; only then say goodbye, so the gateway never sees a gap while
-      // this worker still owes replies.
-      await worker.stop();
-      await presence.stop();
-      metrics.setLoaded(version, false);
-      http.close();
-      http.closeAllConnections();
-      await model.release();
-      log.info('stopped');
-      process.exit(0);
-    } catch (err) {
-      log.error({ err }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
-  process.on('SIGTERM', (s) => void shutdown(s));
-  process.on('SIGINT', (s) => void shutdown(s));
 }
 
 main().catch((err: unknown) => {

@@ -39,10 +39,12 @@ export class WorkerMetrics {
   readonly requests: Counter<'model_name'>;
   readonly errors: Counter<'model_name' | 'code'>;
   readonly #model: string;
+  readonly #version: string;
 
   constructor(spec: ModelSpec, options: WorkerMetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
     this.#model = spec.name;
+    this.#version = spec.version;
     const registers = [this.registry];
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.loaded = new Gauge({
@@ -87,8 +89,8 @@ export class WorkerMetrics {
     });
   }
 
-  setLoaded(version: string, loaded: boolean): void {
-    this.loaded.set({ model_name: this.#model, model_version: version }, loaded ? 1 : 0);
+  setLoaded(loaded: boolean): void {
+    this.loaded.set({ model_name: this.#model, model_version: this.#version }, loaded ? 1 : 0);
   }
 
   observeRun(seconds: number, rows: number): void {

@@ -61,7 +61,7 @@ export class OnnxModel {
 
   /** Frees the native session; the next `loadModel()` of this directory loads it again. */
   async release(): Promise<void> {
-    if (loaded.get(this.dir) !== undefined) loaded.delete(this.dir);
+    loaded.delete(this.dir);
     await this.#session.release();
   }
 }

@@ -5,7 +5,7 @@ import { createWorker, httpStatus, startWorker } from './helpers/fixtures.js';
 
 t.test('health and metrics endpoints follow the worker', async (t) => {
   const { worker, metrics } = await startWorker(t, 'fast');
-  metrics.setLoaded(worker.model.spec.version, true);
+  metrics.setLoaded(true);
   metrics.bindRpcServer(worker);
   const server = createHealthServer({ registry: metrics.registry, ready: () => worker.consuming });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -203,3 +203,40 @@ export async function oracle(model: ModelName) {
     release: () => session.release(),
   };
 }
+
+function rabbitmqctl(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('rabbitmqctl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`rabbitmqctl ${args[0]} exited ${code}`))));
+  });
+}
+
+/**
+ * Closes, broker side, only the connections whose connection_name starts with `prefix` (this
+ * test's own), never anyone else's. Returns how many were closed.
+ */
+export async function closeConnections(prefix: string): Promise<number> {
+  // The JSON formatter prints pids close_connection cannot parse; the plain one does not.
+  const out = await rabbitmqctl([
+    'list_connections',
+    'pid',
+    'client_properties',
+    '-q',
+    '--no-table-headers',
+  ]);
+  let closed = 0;
+  for (const line of out.split('\n')) {
+    const pid = /^(<[^>]+>)\t/.exec(line)?.[1];
+    const name = /\{"connection_name","([^"]*)"\}/.exec(line)?.[1];
+    if (pid !== undefined && name?.startsWith(prefix)) {
+      await rabbitmqctl(['close_connection', pid, 'test: simulated connection loss']);
+      closed++;
+    }
+  }
+  return closed;
+}

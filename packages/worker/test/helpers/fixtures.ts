@@ -32,13 +32,11 @@ export interface ReferenceEntry {
 }
 
 export function modelDir(name: ModelName): string {
-  return join(process.env.DEVMODELS ?? join(ROOT, 'models'), name);
+  return join(ROOT, 'models', name);
 }
 
 export async function reference(): Promise<Record<ModelName, ReferenceEntry>> {
-  return JSON.parse(
-    await readFile(join(process.env.DEVMODELS ?? join(ROOT, 'models'), 'reference.json'), 'utf8'),
-  );
+  return JSON.parse(await readFile(join(ROOT, 'models', 'reference.json'), 'utf8'));
 }
 
 /** A queue or model name no other test (or teammate) uses. */

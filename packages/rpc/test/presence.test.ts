@@ -1,0 +1,100 @@
+import { once } from 'node:events';
+import t from 'tap';
+import { PresencePublisher, PresenceTracker } from '../src/index.js';
+import { admin, AMQP_URL, unique, until } from './helpers.js';
+
+function exchanges(t: Tap.Test) {
+  const exchange = unique('presence');
+  const probeExchange = unique('probe');
+  t.teardown(async () => {
+    const model = await admin();
+    const ch = await model.createChannel();
+    await ch.deleteExchange(exchange);
+    await ch.deleteExchange(probeExchange);
+    await model.close();
+  });
+  return { exchange, probeExchange, url: AMQP_URL, logger: null };
+}
+
+t.test('a tracker sees an announced service, its meta and live instances, then its goodbye', async (t) => {
+  const names = exchanges(t);
+  const tracker = new PresenceTracker<{ version: string }>(names);
+  await tracker.start();
+  let ready = false;
+  const publisher = new PresencePublisher({
+    ...names,
+    service: 'mlapi.fast',
+    intervalMs: 100,
+    meta: () => ({ version: '1' }),
+    ready: () => ready,
+  });
+  t.teardown(async () => {
+    await publisher.stop();
+    await tracker.stop();
+  });
+  const changed = once(tracker, 'change');
+  await publisher.start();
+  t.same(await changed, ['mlapi.fast']);
+  t.same(tracker.services(), ['mlapi.fast']);
+  t.same(tracker.meta('mlapi.fast'), { version: '1' });
+  t.equal(tracker.liveInstances('mlapi.fast'), 0, 'not ready yet: not live');
+
+  ready = true;
+  await until(() => tracker.liveInstances('mlapi.fast') === 1);
+  t.pass('a ready instance is live');
+
+  await publisher.stop();
+  await until(() => tracker.liveInstances('mlapi.fast') === 0);
+  t.same(tracker.services(), ['mlapi.fast'], 'a known service stays known after goodbye');
+  t.equal(tracker.liveInstances('mlapi.unknown'), 0);
+  t.equal(tracker.meta('mlapi.unknown'), undefined);
+});
+
+t.test('a new tracker learns the live instances by probe, not after an interval', async (t) => {
+  const names = exchanges(t);
+  // Declare the exchanges first so the publisher's first announce has somewhere to go.
+  const publisher = new PresencePublisher({
+    ...names,
+    service: 'mlapi.slow',
+    intervalMs: 3_600_000,
+    meta: () => ({}),
+    ready: () => true,
+  });
+  await publisher.start();
+  const tracker = new PresenceTracker(names);
+  t.teardown(async () => {
+    await publisher.stop();
+    await tracker.stop();
+  });
+  await tracker.start();
+  // The next interval announce is an hour away: only the probe answer can make it live.
+  await until(() => tracker.liveInstances('mlapi.slow') === 1);
+  t.pass('known within a round trip');
+});
+
+t.test('an instance that stops announcing expires after ttlFactor intervals', async (t) => {
+  const names = exchanges(t);
+  const tracker = new PresenceTracker({ ...names, ttlFactor: 2 });
+  await tracker.start();
+  t.teardown(() => tracker.stop());
+  const model = await admin();
+  const ch = await model.createChannel();
+  t.teardown(() => model.close());
+  const announce = {
+    kind: 'announce',
+    service: 'mlapi.gone',
+    instance: 'i-1',
+    ready: true,
+    intervalMs: 100,
+    ts: Date.now(),
+    meta: {},
+  };
+  ch.publish(names.exchange, '', Buffer.from(JSON.stringify(announce)));
+  ch.publish(names.exchange, '', Buffer.from('not json'));
+  ch.publish(names.exchange, '', Buffer.from('{"kind":"announce"}'));
+  await until(() => tracker.liveInstances('mlapi.gone') === 1);
+  const expired = once(tracker, 'change');
+  t.same(await expired, ['mlapi.gone'], 'a change when it expires');
+  t.equal(tracker.liveInstances('mlapi.gone'), 0);
+  t.same(tracker.services(), ['mlapi.gone'], 'malformed messages were ignored');
+});
