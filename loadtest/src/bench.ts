@@ -11,7 +11,7 @@ const USAGE = `usage: pnpm bench [options]
   --duration <s>       measured seconds per cell (default 10)
   --warmup <s>         unmeasured seconds before each cell (default 2)
   --quick              smoke run: 2 s cells, 0.5 s warm-up
-  --only <name>        only scenarios whose name contains <name> (repeatable)
+  --only <regexp>      only scenarios whose name matches (repeatable), e.g. '^fast-cached$'
   --concurrency <n,..> closed-loop concurrencies of the fast model (default 1,64,256)
   --rate <n>           open-loop rate, requests/s (default 350)
   --out <dir>          output folder, relative to the repository root (default bench-results)

@@ -61,6 +61,8 @@ function phase(
   const first = next();
   const fixed = cell.workload.kind === 'fixed';
   const started = performance.now();
+  // A zero-progress report marks the phase's start, so the harness can time the phase itself.
+  onProgress({ phase: name, elapsedMs: 0, completed: 0 });
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {

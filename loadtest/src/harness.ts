@@ -12,6 +12,7 @@ import { type MachineInfo, machineInfo } from './machine.js';
 import type { BenchOptions } from './options.js';
 import { CpuMeter, pidsByComm } from './process-cpu.js';
 import { ProgressLine } from './progress.js';
+import { queueConsumers } from './queue-consumers.js';
 import { addWorkerSpeedup, formatTable, type ResultRow, toRow } from './results.js';
 import { runCellInChild } from './run-cell.js';
 import { planCells } from './scenarios.js';
@@ -72,6 +73,7 @@ export async function runBench(
       progress.note(`starting the local stack (gateway :${options.port}, one worker per model)`);
       await stack.start();
       url = stack.url;
+      await warnForeignConsumers(progress, { fast: 1, intermediate: 1, slow: 1 });
     }
     const shapes = await fetchShapes(url, headers);
     const cells = planCells(options, stack !== null);
@@ -86,6 +88,7 @@ export async function runBench(
         progress.note('starting a second slow worker');
         await stack.addWorker('slow');
         slowWorkers = 2;
+        await warnForeignConsumers(progress, { slow: 2 });
       }
       const cell: CellSpec = {
         scenario: planned.scenario,
@@ -109,11 +112,14 @@ export async function runBench(
         redis: options.redisUrl === null ? [] : pidsByComm('redis-server'),
       });
       meter.start();
-      const result = await runCellInChild(cell, (p) =>
-        progress.update(p, p.phase === 'warmup' ? options.warmupSeconds : options.durationSeconds),
-      );
+      const result = await runCellInChild(cell, (p) => {
+        // Restart the meter as the measured phase begins, so warm-up CPU is not counted.
+        if (p.phase === 'measure' && p.completed === 0 && p.elapsedMs === 0) meter.start();
+        progress.update(p, p.phase === 'warmup' ? options.warmupSeconds : options.durationSeconds);
+      });
       const row = toRow(result);
       row.cpu_percent = { ...meter.stop(), ...row.cpu_percent };
+      row.cpu_us_per_request = perRequest(row.cpu_percent, row.rps);
       row.loadavg_1m = Math.round((loadavg()[0] ?? 0) * 100) / 100;
       rows.push(row);
       addWorkerSpeedup(rows);
@@ -164,6 +170,36 @@ function writeResults(
     files.chart,
     renderChart(rows, `mlapi: latency vs throughput (${options.durationSeconds} s cells)`),
   );
+}
+
+/** CPU microseconds each process spent per successful request. */
+function perRequest(cpuPercent: Record<string, number>, rps: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (rps <= 0) return out;
+  for (const [name, pct] of Object.entries(cpuPercent)) {
+    out[name] = Math.round(((pct / 100) * 1e6) / rps);
+  }
+  return out;
+}
+
+const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+/** Says loudly when a model queue has consumers the harness did not start. */
+async function warnForeignConsumers(
+  progress: ProgressLine,
+  expected: Readonly<Record<string, number>>,
+): Promise<void> {
+  const queues = Object.keys(expected).map((m) => `mlapi.${m}`);
+  const counts = await queueConsumers(AMQP_URL, queues);
+  for (const [model, want] of Object.entries(expected)) {
+    const have = counts[`mlapi.${model}`] ?? 0;
+    if (have > want) {
+      progress.note(
+        `WARNING: mlapi.${model} has ${have} consumers but the harness started ${want}: another ` +
+          'stack shares the broker and will take part of the load; figures are not comparable',
+      );
+    }
+  }
 }
 
 async function fetchShapes(

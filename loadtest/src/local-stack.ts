@@ -93,7 +93,7 @@ export class LocalStack {
       const pid = m.child.pid;
       if (pid === undefined) continue;
       const role = m.name.replace(/-\d+$/, '');
-      (out[role] ??= []).push(pid);
+      out[role] = [...(out[role] ?? []), pid];
     }
     return out;
   }

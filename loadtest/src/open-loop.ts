@@ -1,9 +1,11 @@
 import { Agent, request } from 'node:http';
 import type { CellResult, CellSpec, Progress } from './cell.js';
 import { LatencyRecorder } from './latency-recorder.js';
+import { preciseTicks } from './precise-ticker.js';
 import { type RequestSource, requestSource } from './workload.js';
 
 const PROGRESS_INTERVAL_MS = 1000;
+const TICKER_LEAD_MS = 50;
 
 interface Tally {
   latency: LatencyRecorder;
@@ -20,7 +22,8 @@ interface Tally {
  * Open loop: request i is due at start + i/rate, and is sent then whether or not earlier replies
  * have arrived (up to `connections` sockets, after which Node's agent queues it). Latency is
  * measured from the scheduled time, not the send time, so a stall in the server or in this
- * process counts against every request it delayed: no coordinated omission. autocannon's
+ * process counts against every request it delayed: no coordinated omission. Send times come
+ * from a helper thread with sub-millisecond precision (see precise-ticker.ts). autocannon's
  * `overallRate` is not used because it sends each second's quota in a burst and measures from
  * the actual send.
  */
@@ -90,12 +93,14 @@ function phase(
   const intervalMs = 1000 / rate;
   const url = new URL(cell.url);
   const headers = { 'content-type': 'application/json', ...cell.headers };
-  const start = performance.now();
-  let sent = 0;
+  const start = performance.now() + TICKER_LEAD_MS;
 
+  // A zero-progress report marks the phase's start, so the harness can time the phase itself.
+  onProgress({ phase: name, elapsedMs: 0, completed: 0 });
   return new Promise((resolve) => {
     const progress = setInterval(() => {
-      onProgress({ phase: name, elapsedMs: performance.now() - start, completed: tally.completed });
+      const elapsedMs = Math.max(0, performance.now() - start);
+      onProgress({ phase: name, elapsedMs, completed: tally.completed });
     }, PROGRESS_INTERVAL_MS);
 
     const settle = () => {
@@ -149,17 +154,14 @@ function phase(
       req.end(body);
     };
 
-    // Sends everything now due, then sleeps until the next request is due. Timers fire late
-    // by up to a millisecond; that lateness is charged to the measured latency on purpose.
-    const tick = () => {
-      const now = performance.now();
-      while (sent < total && start + sent * intervalMs <= now) {
-        send(start + sent * intervalMs);
-        sent++;
-      }
-      if (sent < total)
-        setTimeout(tick, Math.max(0, start + sent * intervalMs - performance.now()));
-    };
-    tick();
+    // The schedule starts a little ahead, so the ticker thread is up before the first send.
+    preciseTicks(performance.timeOrigin + start, intervalMs, total, (i) =>
+      send(start + i * intervalMs),
+    ).done.catch(() => {
+      // The ticker died: count the requests it never sent as errors, so the run still ends.
+      tally.socketErrors += total - tally.completed;
+      tally.completed = total;
+      settle();
+    });
   });
 }

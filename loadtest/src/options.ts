@@ -9,7 +9,7 @@ export interface BenchOptions {
   concurrencies: readonly number[];
   /** Fixed arrival rate of the open-loop run, requests/s. */
   openLoopRate: number;
-  /** Only scenarios whose name contains one of these run; empty: all. */
+  /** Only scenarios whose name matches one of these regular expressions run; empty: all. */
   only: readonly string[];
   /** Where http.json and the chart go. */
   outDir: string;
@@ -98,6 +98,13 @@ export function normalizeOptions(options: Partial<BenchOptions> = {}): Readonly<
   for (const c of o.concurrencies) checkNumber('concurrencies', c, 1, 10_000, true);
   if (!Array.isArray(o.only) || !o.only.every((s) => typeof s === 'string' && s !== '')) {
     throw badOption('only', 'must be an array of non-empty strings');
+  }
+  for (const pattern of o.only) {
+    try {
+      new RegExp(pattern);
+    } catch {
+      throw badOption('only', `must be regular expressions, got ${pattern}`);
+    }
   }
   if (typeof o.outDir !== 'string' || o.outDir === '') {
     throw badOption('outDir', 'must be a non-empty path');

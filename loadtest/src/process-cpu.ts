@@ -41,7 +41,7 @@ export function pidsByComm(comm: string): number[] {
 
 /**
  * CPU use of named processes over an interval: start() snapshots, stop() returns each name's
- * share of one core (100 = one core busy for the whole interval).
+ * share of one core in percent, to 0.1 (100 = one core busy throughout).
  */
 export class CpuMeter {
   readonly #pids: Readonly<Record<string, readonly number[]>>;
@@ -64,7 +64,7 @@ export class CpuMeter {
     for (const [name, cpu] of end) {
       const before = this.#start.get(name);
       if (before === undefined || seconds <= 0) continue;
-      out[name] = Math.round(((cpu - before) / seconds) * 100);
+      out[name] = Math.round(((cpu - before) / seconds) * 1000) / 10;
     }
     return out;
   }

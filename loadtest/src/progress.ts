@@ -13,6 +13,7 @@ export class ProgressLine {
   #lastCompleted = 0;
   #lastAt = 0;
   #lastPrinted = 0;
+  #phase: Progress['phase'] | null = null;
 
   constructor(out: NodeJS.WriteStream = process.stdout) {
     this.#out = out;
@@ -23,11 +24,16 @@ export class ProgressLine {
     this.#label = `[${index}/${total}] ${label}`;
     this.#lastCompleted = 0;
     this.#lastAt = 0;
+    this.#phase = null;
     this.#write(`${this.#label}  starting`, true);
   }
 
   update(progress: Progress, seconds: number): void {
-    if (progress.elapsedMs < this.#lastAt) this.#lastAt = 0;
+    if (progress.phase !== this.#phase) {
+      this.#phase = progress.phase;
+      this.#lastAt = 0;
+      this.#lastCompleted = 0;
+    }
     const dt = (progress.elapsedMs - this.#lastAt) / 1000;
     const rps = dt > 0 ? (progress.completed - this.#lastCompleted) / dt : 0;
     this.#lastCompleted = progress.completed;

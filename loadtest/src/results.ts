@@ -26,6 +26,8 @@ export interface ResultRow {
    * measured phase only), in % of one core. The machine has nproc × 100.
    */
   cpu_percent?: Record<string, number>;
+  /** The same, as CPU microseconds per successful request: what each request costs, and where. */
+  cpu_us_per_request?: Record<string, number>;
   /** The machine's 1-minute load average as the cell ended: CPU others were using matters. */
   loadavg_1m?: number;
 }

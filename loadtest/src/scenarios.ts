@@ -70,5 +70,6 @@ export function planCells(
     );
   }
   if (options.only.length === 0) return cells;
-  return cells.filter((cell) => options.only.some((s) => cell.scenario.includes(s)));
+  const patterns = options.only.map((s) => new RegExp(s));
+  return cells.filter((cell) => patterns.some((p) => p.test(cell.scenario)));
 }

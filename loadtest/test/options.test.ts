@@ -26,6 +26,7 @@ t.test('each bad option is refused with a TypeError naming it', async (t) => {
     ['url', { url: 'ftp://x' }],
     ['url', { url: 'not a url' }],
     ['only', { only: [''] }],
+    ['only', { only: ['(unclosed'] }],
     ['port', { port: 70_000 }],
     ['redisUrl', { redisUrl: 'http://x' }],
   ];

@@ -1,93 +1,20 @@
 import { createHash } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { TrainingError } from './errors.js';
+import type { ExportOptions, NormalizedExportOptions } from './export-options.js';
+import { normalizeOptions } from './export-options.js';
 import { createSession, predict } from './inference.js';
 import { FEATURES, LABELS, loadIris } from './iris.js';
-import type { Logger } from './logger.js';
-import { silentLogger } from './logger.js';
 import type { Manifest } from './manifest.js';
 import { buildManifest } from './manifest.js';
-import type { ModelName, ModelSpec } from './models.js';
-import { MODEL_NAMES, MODEL_SPECS } from './models.js';
+import type { ModelSpec } from './models.js';
+import { MODEL_SPECS } from './models.js';
 import { flopsPerRow, parameterCount } from './network.js';
 import { encodeModel } from './onnx-export.js';
 import { Prng } from './prng.js';
 import { stratifiedSplit } from './split.js';
 import { fitStandardizer, foldStandardizer, standardize } from './standardizer.js';
-
-export interface ExportOptions {
-  /** Where `<name>/model.onnx`, `<name>/model.json` and `reference.json` go. Default: the repo's `models/`. */
-  outDir?: string;
-  /** The iris CSV. Default: this package's `data/iris.csv`. */
-  dataPath?: string;
-  /** Seeds the split and every model's initialisation and shuffling. Default 20240229. */
-  seed?: number;
-  /** Share of each class held out for accuracy and the reference set. Default 0.3. */
-  testFraction?: number;
-  /** Export fails with LOW_ACCURACY below this held-out accuracy. Default 0.9. */
-  minAccuracy?: number;
-  /** Which models to export. Default: all three. */
-  models?: readonly ModelName[];
-  /** Progress goes to `info`. Default null (silent). */
-  logger?: Logger | null;
-}
-
-export interface NormalizedExportOptions {
-  readonly outDir: string;
-  readonly dataPath: string;
-  readonly seed: number;
-  readonly testFraction: number;
-  readonly minAccuracy: number;
-  readonly models: readonly ModelName[];
-  readonly logger: Logger;
-}
-
-// src/ and dist/ sit at the same depth, so these resolve the same from either.
-const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
-
-export const DEFAULT_OPTIONS = Object.freeze({
-  outDir: join(PACKAGE_DIR, '..'),
-  dataPath: join(PACKAGE_DIR, 'data', 'iris.csv'),
-  seed: 20240229,
-  testFraction: 0.3,
-  minAccuracy: 0.9,
-  models: MODEL_NAMES,
-  logger: null,
-} satisfies Required<ExportOptions>);
-
-export function normalizeOptions(options: ExportOptions = {}): NormalizedExportOptions {
-  const o = { ...DEFAULT_OPTIONS, ...options };
-  if (typeof o.outDir !== 'string' || o.outDir === '') {
-    throw new TypeError('outDir must be a non-empty string');
-  }
-  if (typeof o.dataPath !== 'string' || o.dataPath === '') {
-    throw new TypeError('dataPath must be a non-empty string');
-  }
-  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) {
-    throw new TypeError('seed must be an integer in [0, 2^32)');
-  }
-  if (typeof o.testFraction !== 'number' || !(o.testFraction > 0 && o.testFraction < 1)) {
-    throw new TypeError('testFraction must be a number strictly between 0 and 1');
-  }
-  if (typeof o.minAccuracy !== 'number' || !(o.minAccuracy >= 0 && o.minAccuracy <= 1)) {
-    throw new TypeError('minAccuracy must be a number in [0, 1]');
-  }
-  const known = new Set<string>(MODEL_NAMES);
-  if (
-    !Array.isArray(o.models) ||
-    o.models.length === 0 ||
-    o.models.some((m) => !known.has(m)) ||
-    new Set(o.models).size !== o.models.length
-  ) {
-    throw new TypeError(`models must be a non-empty list of distinct names from ${MODEL_NAMES}`);
-  }
-  if (o.logger !== null && typeof o.logger?.info !== 'function') {
-    throw new TypeError('logger must be null or have info/debug/warn/error methods');
-  }
-  return { ...o, logger: o.logger ?? silentLogger };
-}
+import { writeAtomically } from './write-atomically.js';
 
 export interface ExportedModel {
   readonly manifest: Manifest;
@@ -178,6 +105,7 @@ async function exportOne(
 ): Promise<{ model: ExportedModel; reference: ReferenceEntry }> {
   const log = opts.logger;
   log.info({ model: spec.name, description: spec.description }, 'training');
+  const started = performance.now();
   // Each model draws from its own stream, so changing one model's recipe leaves the others' bytes alone.
   const network = foldStandardizer(
     spec.train(trainingSet, new Prng(streamSeed(opts.seed, spec.name))),
@@ -191,12 +119,18 @@ async function exportOne(
 
   const session = await createSession(bytes);
   try {
-    const held_out = await predict(session, held.testRows, LABELS.length);
-    const correct = held_out.predictions.filter((p, i) => p === held.testLabels[i]).length;
+    const heldOut = await predict(session, held.testRows, LABELS.length);
+    const correct = heldOut.predictions.filter((p, i) => p === held.testLabels[i]).length;
     const accuracy = correct / held.testRows.length;
     log.info(
-      { model: spec.name, accuracy, correct, of: held.testRows.length },
-      'held-out accuracy',
+      {
+        model: spec.name,
+        accuracy,
+        correct,
+        of: held.testRows.length,
+        seconds: ((performance.now() - started) / 1000).toFixed(1),
+      },
+      'trained; held-out accuracy',
     );
     if (accuracy < opts.minAccuracy) {
       throw new TrainingError(
@@ -229,7 +163,6 @@ async function exportOne(
       },
     });
     const dir = join(opts.outDir, spec.name);
-    await mkdir(dir, { recursive: true });
     const onnxPath = join(dir, 'model.onnx');
     const jsonPath = join(dir, 'model.json');
     await writeAtomically(onnxPath, bytes);
@@ -258,12 +191,4 @@ function streamSeed(seed: number, name: string): number {
   let h = 0x811c9dc5;
   for (const ch of name) h = Math.imul(h ^ (ch.codePointAt(0) as number), 0x01000193);
   return (h ^ seed) >>> 0;
-}
-
-/** Readers (a worker starting up, a test) never see a half-written file. */
-async function writeAtomically(path: string, content: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, content);
-  await rename(tmp, path);
 }

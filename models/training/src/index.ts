@@ -1,13 +1,9 @@
 export type { TrainingErrorCode } from './errors.js';
 export { TrainingError } from './errors.js';
-export type {
-  ExportedModel,
-  ExportOptions,
-  ExportResult,
-  NormalizedExportOptions,
-  ReferenceEntry,
-} from './export-models.js';
-export { DEFAULT_OPTIONS, exportModels, normalizeOptions } from './export-models.js';
+export type { ExportedModel, ExportResult, ReferenceEntry } from './export-models.js';
+export { exportModels } from './export-models.js';
+export type { ExportOptions, NormalizedExportOptions } from './export-options.js';
+export { DEFAULT_OPTIONS, normalizeOptions } from './export-options.js';
 export type { Predictions } from './inference.js';
 export { createSession, predict } from './inference.js';
 export type { Dataset } from './iris.js';

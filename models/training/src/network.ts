@@ -1,4 +1,4 @@
-import { matmul, softmaxRows } from './matrix.js';
+import { matmul } from './matrix.js';
 
 /**
  * A feed-forward network as the exporter sees it: dense layers, each optionally followed by
@@ -37,14 +37,6 @@ export function flopsPerRow(network: Network): number {
   }
   const last = network.layers.at(-1);
   return flops + 3 * (last?.outputs ?? 0);
-}
-
-/** float64 forward pass to probabilities (training-time evaluation; ONNX Runtime is the judge). */
-export function forward(network: Network, x: Float64Array, rows: number): Float64Array {
-  let h = x;
-  for (const layer of network.layers) h = denseForward(layer, h, rows);
-  const classes = network.layers.at(-1)?.outputs ?? 0;
-  return softmaxRows(h, rows, classes);
 }
 
 export function denseForward(layer: DenseLayer, x: Float64Array, rows: number): Float64Array {

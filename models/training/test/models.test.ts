@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { DEFAULT_OPTIONS } from '../src/export-models.js';
+import { DEFAULT_OPTIONS } from '../src/export-options.js';
 import { createSession, predict } from '../src/inference.js';
 import { LABELS, loadIris } from '../src/iris.js';
 import type { Manifest } from '../src/manifest.js';

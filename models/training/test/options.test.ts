@@ -1,5 +1,5 @@
 import t from 'tap';
-import { DEFAULT_OPTIONS, normalizeOptions } from '../src/export-models.js';
+import { DEFAULT_OPTIONS, normalizeOptions } from '../src/export-options.js';
 
 t.test('defaults apply when no options are given', async (t) => {
   const o = normalizeOptions();

@@ -112,8 +112,14 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
 
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    if (state.draining) reply.header('connection', 'close');
     done();
+  });
+  // While draining, every response (in flight ones included) closes its keep-alive socket:
+  // otherwise a socket that was busy when close() began lingers for keepAliveTimeout and
+  // holds the shutdown open.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (state.draining) reply.header('connection', 'close');
+    done(null, payload);
   });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? NOT_FOUND;

@@ -52,8 +52,8 @@ async function main(): Promise<void> {
     }
     clearTimeout(force);
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 
   // The broker may start after us (a fresh cluster, a local `pnpm start`): keep trying, with
   // backoff, before taking traffic. Each attempt gets fresh clients.

@@ -28,7 +28,11 @@ t.test('a known model with no live worker is a 503 within a second, not a hang',
   const worker = spawnWorker(t, dir);
   const gw = await startGateway(t);
   await waitLive(gw, name);
-  const ok = await gw.app.inject({ method: 'POST', url: '/predict', payload: { model_name: name, input_data: [ROW] } });
+  const ok = await gw.app.inject({
+    method: 'POST',
+    url: '/predict',
+    payload: { model_name: name, input_data: [ROW] },
+  });
   t.equal(ok.statusCode, 200);
 
   worker.child.kill('SIGTERM'); // a clean stop says goodbye
@@ -46,7 +50,11 @@ t.test('a known model with no live worker is a 503 within a second, not a hang',
   t.equal(res.headers['retry-after'], '1', 'Retry-After is set');
   t.ok(elapsed < 1000, `answered in ${elapsed} ms`);
 
-  const cached = await gw.app.inject({ method: 'POST', url: '/predict', payload: { model_name: name, input_data: [ROW] } });
+  const cached = await gw.app.inject({
+    method: 'POST',
+    url: '/predict',
+    payload: { model_name: name, input_data: [ROW] },
+  });
   t.equal(cached.statusCode, 200, 'a cached answer is still served with no worker');
   t.equal(cached.json().cached, true);
 
@@ -56,7 +64,9 @@ t.test('a known model with no live worker is a 503 within a second, not a hang',
   t.match(metrics, new RegExp(`model_loaded\\{model_name="${name}",model_version="1"\\} 0`));
   t.match(
     metrics,
-    new RegExp(`model_prediction_errors_total\\{model_name="${name}",model_version="1",error_type="UNAVAILABLE"\\} 1`),
+    new RegExp(
+      `model_prediction_errors_total\\{model_name="${name}",model_version="1",error_type="UNAVAILABLE"\\} 1`,
+    ),
   );
 });
 
@@ -68,55 +78,71 @@ t.test('a worker that dies without a goodbye stops counting as live', async (t) 
   worker.child.kill('SIGKILL');
   await worker.exited;
   await waitFor('the heartbeat to go stale', () => gw.owned.deps.registry.liveWorkers(name) === 0);
-  const res = await gw.app.inject({ method: 'POST', url: '/predict', payload: { model_name: name, input_data: [ROW] } });
+  const res = await gw.app.inject({
+    method: 'POST',
+    url: '/predict',
+    payload: { model_name: name, input_data: [ROW] },
+  });
   t.equal(res.statusCode, 503);
   t.equal(res.json().code, 'UNAVAILABLE');
 });
 
-t.test('when the broker drops our connections requests fail fast and the gateway recovers', async (t) => {
-  const { name, dir } = await uniqueModel(t, 'fast');
-  const worker = spawnWorker(t, dir);
-  const gw = await startGateway(t);
-  await waitLive(gw, name);
-  t.equal((await gw.app.inject({ url: '/health/ready' })).statusCode, 200);
+t.test(
+  'when the broker drops our connections requests fail fast and the gateway recovers',
+  async (t) => {
+    const { name, dir } = await uniqueModel(t, 'fast');
+    const worker = spawnWorker(t, dir);
+    const gw = await startGateway(t);
+    await waitLive(gw, name);
+    t.equal((await gw.app.inject({ url: '/health/ready' })).statusCode, 200);
 
-  // Park five calls on a paused worker, each with 8 s to live, then cut the gateway's broker
-  // connections under them. They must fail at once with 503, not wait for their deadline
-  // (which would be a 504).
-  worker.child.kill('SIGSTOP');
-  t.teardown(() => {
-    worker.child.kill('SIGCONT');
-  });
-  const parked = Array.from({ length: 5 }, (_, i) =>
-    gw.app.inject({
-      method: 'POST',
-      url: '/predict',
-      headers: { 'x-request-timeout-ms': '8000' },
-      payload: { model_name: name, input_data: [[5, 3, 1.6, 0.2 + i / 100]] },
-    }),
-  );
-  await waitFor('five calls in flight', () => gw.app.mlapi.metrics.rpcInFlight.get().then((m) => m.values[0]?.value === 5));
-  const cutAt = Date.now();
-  const closed = await closeConnections(gw.connectionName);
-  t.ok(closed >= 2, `closed ${closed} connections (rpc and presence)`);
-  for (const res of await Promise.all(parked)) {
-    t.equal(res.statusCode, 503, 'an in-flight call fails with 503');
-    t.equal(res.json().code, 'UNAVAILABLE');
-  }
-  t.ok(Date.now() - cutAt < 8000, 'before their deadline');
-  worker.child.kill('SIGCONT');
-
-  // Then it comes back by itself: no restart, no new gateway.
-  await waitFor('readiness back', async () => (await gw.app.inject({ url: '/health/ready' })).statusCode === 200);
-  await waitLive(gw, name);
-  await waitFor('a successful request after the reconnect', async () => {
-    const res = await gw.app.inject({
-      method: 'POST',
-      url: '/predict',
-      payload: { model_name: name, input_data: [ROW] },
+    // Park five calls on a paused worker, each with 8 s to live, then cut the gateway's broker
+    // connections under them. They must fail at once with 503, not wait for their deadline
+    // (which would be a 504).
+    worker.child.kill('SIGSTOP');
+    t.teardown(() => {
+      worker.child.kill('SIGCONT');
     });
-    if (res.statusCode !== 200) t.equal(res.statusCode, 503, 'a request while reconnecting is a 503');
-    return res.statusCode === 200;
-  });
-  t.ok((gw.owned.deps.rpc.metrics() as { reconnects: number }).reconnects >= 1, 'the client reconnected');
-});
+    const parked = Array.from({ length: 5 }, (_, i) =>
+      gw.app.inject({
+        method: 'POST',
+        url: '/predict',
+        headers: { 'x-request-timeout-ms': '8000' },
+        payload: { model_name: name, input_data: [[5, 3, 1.6, 0.2 + i / 100]] },
+      }),
+    );
+    await waitFor('five calls in flight', () =>
+      gw.app.mlapi.metrics.rpcInFlight.get().then((m) => m.values[0]?.value === 5),
+    );
+    const cutAt = Date.now();
+    const closed = await closeConnections(gw.connectionName);
+    t.ok(closed >= 2, `closed ${closed} connections (rpc and presence)`);
+    for (const res of await Promise.all(parked)) {
+      t.equal(res.statusCode, 503, 'an in-flight call fails with 503');
+      t.equal(res.json().code, 'UNAVAILABLE');
+    }
+    t.ok(Date.now() - cutAt < 8000, 'before their deadline');
+    worker.child.kill('SIGCONT');
+
+    // Then it comes back by itself: no restart, no new gateway.
+    await waitFor(
+      'readiness back',
+      async () => (await gw.app.inject({ url: '/health/ready' })).statusCode === 200,
+    );
+    await waitLive(gw, name);
+    await waitFor('a successful request after the reconnect', async () => {
+      const res = await gw.app.inject({
+        method: 'POST',
+        url: '/predict',
+        payload: { model_name: name, input_data: [ROW] },
+      });
+      if (res.statusCode !== 200)
+        t.equal(res.statusCode, 503, 'a request while reconnecting is a 503');
+      return res.statusCode === 200;
+    });
+    t.ok(
+      (gw.owned.deps.rpc.metrics() as { reconnects: number }).reconnects >= 1,
+      'the client reconnected',
+    );
+  },
+);

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import { AckBatcher } from './ack-batcher.js';
 import { AmqpConnection, backoffDelay, closeChannel } from './connection.js';
 import type { ReplyEnvelope } from './envelope.js';
 import { CONTENT_TYPE, encodeReply, readDeadline, toWireError } from './envelope.js';
@@ -22,6 +23,7 @@ export type RpcOutcome<TRes> = { ok: true; result: TRes } | { ok: false; error: 
 interface Held {
   message: ConsumeMessage;
   channel: Channel;
+  acks: AckBatcher;
 }
 
 type Decoded<TReq> =
@@ -43,6 +45,7 @@ export abstract class RpcServer<TReq = unknown, TRes = unknown> extends EventEmi
   readonly #log: Logger;
   #conn: AmqpConnection | null = null;
   #channel: Channel | null = null;
+  #acks: AckBatcher | null = null;
   #consumerTag: string | null = null;
   #starting: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
@@ -142,9 +145,11 @@ export abstract class RpcServer<TReq = unknown, TRes = unknown> extends EventEmi
       await channel.prefetch(s.prefetch);
       if (this.#stopping !== null) throw new Error('stopped during setup');
       this.#channel = channel;
+      const acks = new AckBatcher(channel);
+      this.#acks = acks;
       const { consumerTag } = await channel.consume(
         s.queue,
-        (message) => this.#onMessage(channel, message),
+        (message) => this.#onMessage(channel, acks, message),
         { noAck: false },
       );
       this.#consumerTag = consumerTag;
@@ -184,6 +189,8 @@ export abstract class RpcServer<TReq = unknown, TRes = unknown> extends EventEmi
     if (this.#channel !== channel) return;
     this.#channel = null;
     this.#consumerTag = null;
+    this.#acks?.discard();
+    this.#acks = null;
     // What this channel delivered can no longer be acked; the broker redelivers it.
     const before = this.#buffer.length;
     this.#buffer = this.#buffer.filter((held) => held.channel !== channel);
@@ -192,14 +199,15 @@ export abstract class RpcServer<TReq = unknown, TRes = unknown> extends EventEmi
     if (this.#stopping === null && this.#conn?.model != null) this.#setupLater();
   }
 
-  #onMessage(channel: Channel, message: ConsumeMessage | null): void {
+  #onMessage(channel: Channel, acks: AckBatcher, message: ConsumeMessage | null): void {
     if (message === null) {
       // The broker cancelled us (queue deleted?): start over on a fresh channel.
       this.#log.warn({ queue: this.#s.queue }, 'consumer cancelled by the broker');
       void closeChannel(channel);
       return;
     }
-    this.#buffer.push({ message, channel });
+    acks.delivered(message);
+    this.#buffer.push({ message, channel, acks });
     this.#m.inFlight++;
     this.#schedule();
   }
@@ -329,9 +337,9 @@ export abstract class RpcServer<TReq = unknown, TRes = unknown> extends EventEmi
     return { ok: false, error: wire };
   }
 
-  /** Replies (when the message asked for one), then acks. Never throws. */
+  /** Replies (when the message asked for one), then queues the ack. Never throws. */
   #finish(held: Held, envelope: ReplyEnvelope | null): void {
-    const { message, channel } = held;
+    const { message, channel, acks } = held;
     const { replyTo, correlationId } = message.properties;
     try {
       if (envelope !== null && typeof replyTo === 'string' && replyTo !== '') {
@@ -341,7 +349,7 @@ export abstract class RpcServer<TReq = unknown, TRes = unknown> extends EventEmi
         if (typeof correlationId === 'string') options.correlationId = correlationId;
         channel.sendToQueue(replyTo, encodeReply(envelope), options);
       }
-      channel.ack(message);
+      acks.finish(message);
     } catch (err) {
       // The channel closed under us: the broker will redeliver the message.
       this.#log.debug({ err }, 'reply or ack on a closed channel');
@@ -383,6 +391,12 @@ export abstract class RpcServer<TReq = unknown, TRes = unknown> extends EventEmi
     }
     this.#consumerTag = null;
     this.#channel = null;
+    try {
+      this.#acks?.flush();
+    } catch (err) {
+      this.#log.debug({ err }, 'final acks on a closed channel');
+    }
+    this.#acks = null;
     // Channel first: its close-ok comes after the broker has taken every reply we wrote. Closing
     // just the connection can drop replies still on their way through the channel.
     if (channel !== null) await closeChannel(channel);

@@ -1,8 +1,17 @@
+import type { Test } from 'tap';
 import t from 'tap';
 import { RpcClient, RpcError } from '../src/index.js';
-import { admin, deleteQueues, EchoServer, liveTimeouts, unique, until, AMQP_URL } from './helpers.js';
+import {
+  AMQP_URL,
+  admin,
+  deleteQueues,
+  EchoServer,
+  liveTimeouts,
+  unique,
+  until,
+} from './helpers.js';
 
-async function setup(t: Tap.Test, serverOptions: Record<string, unknown> = {}) {
+async function setup(t: Test, serverOptions: Record<string, unknown> = {}) {
   const queue = unique('err');
   const server = new EchoServer({ url: AMQP_URL, queue, logger: null, ...serverOptions });
   await server.start();
@@ -16,7 +25,7 @@ async function setup(t: Tap.Test, serverOptions: Record<string, unknown> = {}) {
   return { queue, server, client };
 }
 
-function code(t: Tap.Test, error: unknown, expected: string, what: string): void {
+function code(t: Test, error: unknown, expected: string, what: string): void {
   t.type(error, RpcError, what);
   t.equal((error as RpcError).code, expected, what);
 }
@@ -39,7 +48,8 @@ t.test('a timeout gives RPC_TIMEOUT and leaves no pending entry and no live time
   const calls = Array.from({ length: 20 }, () => client.call(queue, {}, { timeoutMs: 150 }));
   t.ok(liveTimeouts() >= timersBefore + 20, 'each pending call holds a timer');
   const results = await Promise.allSettled(calls);
-  for (const r of results) code(t, r.status === 'rejected' ? r.reason : null, 'RPC_TIMEOUT', 'timeout');
+  for (const r of results)
+    code(t, r.status === 'rejected' ? r.reason : null, 'RPC_TIMEOUT', 'timeout');
   const m = client.metrics();
   t.equal(m.timeouts, 20);
   t.equal(m.inFlight, 0, 'no pending entries');
@@ -100,22 +110,25 @@ t.test('a full queue gives RPC_OVERLOADED', async (t) => {
   t.equal(client.metrics().overloaded, 1);
 });
 
-t.test('a handler that throws gives RPC_REMOTE with its code, and the server keeps serving', async (t) => {
-  const { queue, server, client } = await setup(t);
-  const error = await client.call(queue, { throwCode: 'BAD_INPUT' }).catch((e) => e);
-  code(t, error, 'RPC_REMOTE', 'remote error');
-  t.equal((error as RpcError).remoteCode, 'BAD_INPUT');
-  t.equal((error as RpcError).remoteMessage, 'refused');
+t.test(
+  'a handler that throws gives RPC_REMOTE with its code, and the server keeps serving',
+  async (t) => {
+    const { queue, server, client } = await setup(t);
+    const error = await client.call(queue, { throwCode: 'BAD_INPUT' }).catch((e) => e);
+    code(t, error, 'RPC_REMOTE', 'remote error');
+    t.equal((error as RpcError).remoteCode, 'BAD_INPUT');
+    t.equal((error as RpcError).remoteMessage, 'refused');
 
-  const internal = await client.call(queue, { throwPlain: true }).catch((e) => e);
-  code(t, internal, 'RPC_REMOTE', 'plain error');
-  t.equal((internal as RpcError).remoteCode, 'INTERNAL');
-  t.notMatch((internal as RpcError).remoteMessage ?? '', 'secret', 'the real message stays home');
+    const internal = await client.call(queue, { throwPlain: true }).catch((e) => e);
+    code(t, internal, 'RPC_REMOTE', 'plain error');
+    t.equal((internal as RpcError).remoteCode, 'INTERNAL');
+    t.notMatch((internal as RpcError).remoteMessage ?? '', 'secret', 'the real message stays home');
 
-  const ok = await client.call<{ value: number }>(queue, { value: 5 });
-  t.equal(ok.value, 5, 'the server still serves');
-  t.match(server.metrics(), { handled: 1, failed: 2 });
-});
+    const ok = await client.call<{ value: number }>(queue, { value: 5 });
+    t.equal(ok.value, 5, 'the server still serves');
+    t.match(server.metrics(), { handled: 1, failed: 2 });
+  },
+);
 
 t.test('a reply that is not an envelope gives RPC_BAD_REPLY', async (t) => {
   const queue = unique('badreply');
@@ -200,12 +213,17 @@ t.test('publish() returning false makes calls wait for drain, and they all compl
   await client.connect();
   t.teardown(() => client.close());
   const n = 5000;
-  const calls = Array.from({ length: n }, (_, i) => client.call<{ value: number }>(queue, { value: i }));
+  const calls = Array.from({ length: n }, (_, i) =>
+    client.call<{ value: number }>(queue, { value: i }),
+  );
   const m = client.metrics();
   t.equal(m.drainWaits, 1, 'the channel buffer filled up');
   t.ok(m.waiting > 0 && m.inFlight + m.waiting === n, `later calls wait (${m.waiting} waiting)`);
   const replies = await Promise.all(calls);
-  t.ok(replies.every((r, i) => r.value === i), 'every call completed with its own answer');
+  t.ok(
+    replies.every((r, i) => r.value === i),
+    'every call completed with its own answer',
+  );
 });
 
 t.test('close() rejects published and waiting calls RPC_CLOSED and clears timers', async (t) => {

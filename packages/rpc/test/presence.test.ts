@@ -1,9 +1,10 @@
 import { once } from 'node:events';
+import type { Test } from 'tap';
 import t from 'tap';
 import { PresencePublisher, PresenceTracker } from '../src/index.js';
-import { admin, AMQP_URL, unique, until } from './helpers.js';
+import { AMQP_URL, admin, unique, until } from './helpers.js';
 
-function exchanges(t: Tap.Test) {
+function exchanges(t: Test) {
   const exchange = unique('presence');
   const probeExchange = unique('probe');
   t.teardown(async () => {
@@ -16,39 +17,42 @@ function exchanges(t: Tap.Test) {
   return { exchange, probeExchange, url: AMQP_URL, logger: null };
 }
 
-t.test('a tracker sees an announced service, its meta and live instances, then its goodbye', async (t) => {
-  const names = exchanges(t);
-  const tracker = new PresenceTracker<{ version: string }>(names);
-  await tracker.start();
-  let ready = false;
-  const publisher = new PresencePublisher({
-    ...names,
-    service: 'mlapi.fast',
-    intervalMs: 100,
-    meta: () => ({ version: '1' }),
-    ready: () => ready,
-  });
-  t.teardown(async () => {
+t.test(
+  'a tracker sees an announced service, its meta and live instances, then its goodbye',
+  async (t) => {
+    const names = exchanges(t);
+    const tracker = new PresenceTracker<{ version: string }>(names);
+    await tracker.start();
+    let ready = false;
+    const publisher = new PresencePublisher({
+      ...names,
+      service: 'mlapi.fast',
+      intervalMs: 100,
+      meta: () => ({ version: '1' }),
+      ready: () => ready,
+    });
+    t.teardown(async () => {
+      await publisher.stop();
+      await tracker.stop();
+    });
+    const changed = once(tracker, 'change');
+    await publisher.start();
+    t.same(await changed, ['mlapi.fast']);
+    t.same(tracker.services(), ['mlapi.fast']);
+    t.same(tracker.meta('mlapi.fast'), { version: '1' });
+    t.equal(tracker.liveInstances('mlapi.fast'), 0, 'not ready yet: not live');
+
+    ready = true;
+    await until(() => tracker.liveInstances('mlapi.fast') === 1);
+    t.pass('a ready instance is live');
+
     await publisher.stop();
-    await tracker.stop();
-  });
-  const changed = once(tracker, 'change');
-  await publisher.start();
-  t.same(await changed, ['mlapi.fast']);
-  t.same(tracker.services(), ['mlapi.fast']);
-  t.same(tracker.meta('mlapi.fast'), { version: '1' });
-  t.equal(tracker.liveInstances('mlapi.fast'), 0, 'not ready yet: not live');
-
-  ready = true;
-  await until(() => tracker.liveInstances('mlapi.fast') === 1);
-  t.pass('a ready instance is live');
-
-  await publisher.stop();
-  await until(() => tracker.liveInstances('mlapi.fast') === 0);
-  t.same(tracker.services(), ['mlapi.fast'], 'a known service stays known after goodbye');
-  t.equal(tracker.liveInstances('mlapi.unknown'), 0);
-  t.equal(tracker.meta('mlapi.unknown'), undefined);
-});
+    await until(() => tracker.liveInstances('mlapi.fast') === 0);
+    t.same(tracker.services(), ['mlapi.fast'], 'a known service stays known after goodbye');
+    t.equal(tracker.liveInstances('mlapi.unknown'), 0);
+    t.equal(tracker.meta('mlapi.unknown'), undefined);
+  },
+);
 
 t.test('a new tracker learns the live instances by probe, not after an interval', async (t) => {
   const names = exchanges(t);

@@ -1,7 +1,7 @@
-import t from 'tap';
 import type { ConsumeMessage } from 'amqplib';
+import t from 'tap';
 import { RpcClient } from '../src/index.js';
-import { admin, deleteQueues, EchoServer, unique, AMQP_URL } from './helpers.js';
+import { AMQP_URL, admin, deleteQueues, EchoServer, unique } from './helpers.js';
 
 t.test('a round trip works', async (t) => {
   const queue = unique('rt');
@@ -25,7 +25,13 @@ t.test('a round trip works', async (t) => {
 
 t.test('2,000 concurrent calls with distinct payloads each get their own answer', async (t) => {
   const queue = unique('many');
-  const server = new EchoServer({ url: AMQP_URL, queue, logger: null, prefetch: 256, concurrency: 64 });
+  const server = new EchoServer({
+    url: AMQP_URL,
+    queue,
+    logger: null,
+    prefetch: 256,
+    concurrency: 64,
+  });
   await server.start();
   const client = new RpcClient({ url: AMQP_URL, logger: null });
   await client.connect();
@@ -70,13 +76,17 @@ t.test('a call carries the DESIGN.md request properties and headers', async (t) 
     ch.consume(queue, (m) => m && resolve(m), { noAck: true });
   });
   const before = Date.now();
-  const call = client.call(queue, { x: 1 }, {
-    timeoutMs: 2000,
-    requestId: 'req-123',
-    type: 'predict',
-    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
-    headers: { 'x-custom': 'yes', 'x-deadline': 1 },
-  });
+  const call = client.call(
+    queue,
+    { x: 1 },
+    {
+      timeoutMs: 2000,
+      requestId: 'req-123',
+      type: 'predict',
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      headers: { 'x-custom': 'yes', 'x-deadline': 1 },
+    },
+  );
   call.catch(() => undefined);
   const m = await got;
   const p = m.properties;

@@ -1,13 +1,14 @@
 import { once } from 'node:events';
-import t from 'tap';
 import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Test } from 'tap';
+import t from 'tap';
 import type { RpcBatchItem, RpcOutcome } from '../src/index.js';
-import { RemoteError, RpcClient } from '../src/index.js';
+import { RemoteError, RpcClient, type RpcError } from '../src/index.js';
 import type { EchoRequest } from './helpers.js';
-import { admin, deleteQueues, EchoServer, unique, until, AMQP_URL } from './helpers.js';
+import { AMQP_URL, admin, deleteQueues, EchoServer, unique, until } from './helpers.js';
 
 /** An admin channel with a direct reply-to consumer, to talk to a server at the wire level. */
-async function wire(t: Tap.Test) {
+async function wire(t: Test) {
   const model = await admin();
   const ch = await model.createConfirmChannel();
   const replies = new Map<string, unknown>();
@@ -57,7 +58,9 @@ t.test('a message that expires while queued is never handled', async (t) => {
   });
   const busy = client.call(queue, { value: 'busy', delayMs: 600 });
   await until(() => server.seen.length === 1);
-  const late = await client.call(queue, { value: 'late' }, { timeoutMs: 200 }).catch((e) => e);
+  const late = (await client
+    .call(queue, { value: 'late' }, { timeoutMs: 200 })
+    .catch((e: unknown) => e)) as RpcError;
   t.equal(late.code, 'RPC_TIMEOUT');
   await busy;
   // A marker call sent after it: once the marker is handled, the expired one has been dealt with.
@@ -155,7 +158,10 @@ t.test('handleBatch takes the held messages as a batch, up to maxBatch', async (
   const replies = await Promise.all(
     Array.from({ length: 48 }, (_, i) => client.call<{ value: number }>(queue, { value: i })),
   );
-  t.ok(replies.every((r, i) => r.value === i), 'each reply matches its request');
+  t.ok(
+    replies.every((r, i) => r.value === i),
+    'each reply matches its request',
+  );
   t.ok(Math.max(...server.sizes) > 1, `messages were batched (${server.sizes.join(',')})`);
   t.ok(Math.max(...server.sizes) <= 16, 'no batch exceeds maxBatch');
   t.equal(server.metrics().batches, server.sizes.length);
@@ -167,7 +173,11 @@ t.test('handleBatch takes the held messages as a batch, up to maxBatch', async (
   }
   server.mode = 'short';
   const short = await client.call(queue, {}).catch((e) => e);
-  t.match(short, { code: 'RPC_REMOTE', remoteCode: 'INTERNAL' }, 'a wrong outcome count is INTERNAL');
+  t.match(
+    short,
+    { code: 'RPC_REMOTE', remoteCode: 'INTERNAL' },
+    'a wrong outcome count is INTERNAL',
+  );
   t.equal(server.metrics().inFlight, 0, 'everything was acked');
 });
 
@@ -198,8 +208,10 @@ t.test('stop() finishes in-flight calls: replies, acks, then closes', async (t) 
   // After stop, a new call stays queued: nobody consumes any more.
   const model = await admin();
   const ch = await model.createChannel();
-  const pending = client.call(queue, { value: 4 }, { timeoutMs: 300 }).catch((e) => e);
-  t.equal((await pending).code, 'RPC_TIMEOUT');
+  const late = (await client
+    .call(queue, { value: 4 }, { timeoutMs: 300 })
+    .catch((e: unknown) => e)) as RpcError;
+  t.equal(late.code, 'RPC_TIMEOUT');
   t.equal((await ch.checkQueue(queue)).consumerCount, 0);
   await model.close();
 });
@@ -220,4 +232,34 @@ t.test('a server emits consuming and batch events', async (t) => {
   const batch = once(server, 'batch');
   await client.call(queue, {});
   t.same((await batch)[0], { size: 1 });
+});
+
+t.test('a slow message does not hold finished ones against the prefetch', async (t) => {
+  const queue = unique('prefetch');
+  const server = new EchoServer({
+    url: AMQP_URL,
+    queue,
+    logger: null,
+    prefetch: 2,
+    concurrency: 2,
+  });
+  await server.start();
+  const client = new RpcClient({ url: AMQP_URL, logger: null });
+  await client.connect();
+  t.teardown(async () => {
+    server.release();
+    await client.close();
+    await server.stop();
+    await deleteQueues(queue);
+  });
+  const order: string[] = [];
+  const slow = client.call(queue, { delayMs: 30_000 }).then(() => order.push('slow'));
+  await until(() => server.seen.length === 1);
+  // Two slots: one is stuck on the slow message. Each fast one must be acked on its own, or the
+  // second slot stays occupied and the rest never arrive.
+  for (let i = 0; i < 5; i++) await client.call(queue, { value: i });
+  order.push('fast');
+  server.release();
+  await slow;
+  t.same(order, ['fast', 'slow'], 'five fast calls finished while the slow one was held');
 });

@@ -18,8 +18,12 @@ const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const MODELS = ['fast', 'intermediate', 'slow'] as const;
 const BATCH_ROWS = 64;
 const CONCURRENCY = 64;
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const WARMUP_SECONDS = 1;
+// Short rounds alternating on and off, medians kept: on a shared machine the load drifts, and
+// alternating exposes both settings to the same drift.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const WARMUP_MS = 500;
+const BATCHING_ON = 64;
 
 type ModelName = (typeof MODELS)[number];
 
@@ -41,22 +45,21 @@ function rowsOf(inputs: number[][], count: number): number[][] {
   return Array.from({ length: count }, (_, i) => inputs[i % inputs.length] as number[]);
 }
 
-async function inProcess(name: ModelName, inputs: number[][]) {
+/** µs per row of one `session.run` of `rows` rows, after a warm-up. */
+async function costPerRow(name: ModelName, inputs: number[][], rows: number): Promise<number> {
   const model = await loadModel(join(ROOT, 'models', name), { intraOpNumThreads: 1 });
-  const flat = new Float32Array(rowsOf(inputs, BATCH_ROWS).flat());
-  for (let i = 0; i < 20; i++) await model.run(flat, BATCH_ROWS);
+  const flat = new Float32Array(rowsOf(inputs, rows).flat());
+  for (let i = 0; i < 20; i++) await model.run(flat, rows);
   let runs = 0;
   const started = process.hrtime.bigint();
   const budget = BigInt(Math.round(1.5e9));
   let elapsed = 0n;
   while (runs < 20 || elapsed < budget) {
-    await model.run(flat, BATCH_ROWS);
+    await model.run(flat, rows);
     runs++;
     elapsed = process.hrtime.bigint() - started;
   }
-  const usPerRow = Number(elapsed) / 1000 / (runs * BATCH_ROWS);
-  await model.release();
-  return { usPerRow: round(usPerRow, 3), runs };
+  return round(Number(elapsed) / 1000 / (runs * rows), 3);
 }
 
 interface Worker {
@@ -136,63 +139,90 @@ async function histogramMean(port: number, name: string): Promise<number> {
   return read('sum') / read('count');
 }
 
-async function throughput(name: ModelName, inputs: number[][], batchMaxMessages: number) {
-  const label = `${name} ${batchMaxMessages > 1 ? `batching on (${batchMaxMessages})` : 'batching off'}`;
-  const worker = await startWorker(name, batchMaxMessages);
-  const client = new RpcClient({ url: AMQP_URL, logger: null, connectionName: `bench ${label}` });
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** 64 callers, each sending 1-row requests back to back; rows answered per second. */
+async function drive(client: RpcClient, queue: string, inputs: number[][]): Promise<number> {
+  let rows = 0;
+  let errors = 0;
+  let stop = false;
+  const caller = async (i: number): Promise<void> => {
+    const body = { inputs: [inputs[i % inputs.length] as number[]] };
+    while (!stop) {
+      try {
+        await client.call(queue, body, { type: 'predict', timeoutMs: 30_000 });
+        rows++;
+      } catch {
+        errors++;
+      }
+    }
+  };
+  const callers = Array.from({ length: CONCURRENCY }, (_, i) => caller(i));
+  await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
+  const startRows = rows;
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
+  const measured = rows - startRows;
+  const elapsed = (performance.now() - started) / 1000;
+  stop = true;
+  await Promise.all(callers);
+  if (errors > 0) throw new Error(`${errors} calls to ${queue} failed`);
+  return measured / elapsed;
+}
+
+/** Batching on against batching off for one model, each on its own worker process. */
+async function compare(name: ModelName, inputs: number[][]) {
+  const on = await startWorker(name, BATCHING_ON);
+  const off = await startWorker(name, 1);
+  const client = new RpcClient({ url: AMQP_URL, logger: null, connectionName: `bench ${name}` });
   await client.connect();
   try {
-    let rows = 0;
-    let errors = 0;
-    let stop = false;
-    const caller = async (i: number): Promise<void> => {
-      const body = { inputs: [inputs[i % inputs.length] as number[]] };
-      while (!stop) {
-        try {
-          await client.call(worker.queue, body, { type: 'predict', timeoutMs: 30_000 });
-          rows++;
-        } catch {
-          errors++;
-        }
-      }
-    };
-    const callers = Array.from({ length: CONCURRENCY }, (_, i) => caller(i));
-    await new Promise((resolve) => setTimeout(resolve, WARMUP_SECONDS * 1000));
-    const startRows = rows;
-    const started = performance.now();
-    let last = rows;
-    for (let s = 1; s <= SECONDS; s++) {
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      say(`  ${label}: ${rows - last} rows/s (second ${s}/${SECONDS})`);
-      last = rows;
+    const rates = { on: [] as number[], off: [] as number[] };
+    for (let r = 1; r <= ROUNDS; r++) {
+      rates.on.push(await drive(client, on.queue, inputs));
+      rates.off.push(await drive(client, off.queue, inputs));
+      say(
+        `  ${name} round ${r}/${ROUNDS}: batching on ${Math.round(rates.on.at(-1) ?? 0)} rows/s, ` +
+          `off ${Math.round(rates.off.at(-1) ?? 0)} rows/s`,
+      );
     }
-    const elapsed = (performance.now() - started) / 1000;
-    const measured = rows - startRows;
-    stop = true;
-    await Promise.all(callers);
-    const meanBatch = await histogramMean(worker.port, 'model_batch_messages');
-    const rowsPerSecond = measured / elapsed;
+    const result = (worker: Worker, samples: number[]) =>
+      histogramMean(worker.port, 'model_batch_messages').then((meanBatch) => ({
+        rowsPerSecond: Math.round(median(samples)),
+        rounds: samples.map(Math.round),
+        meanRequestsPerBatch: round(meanBatch),
+      }));
+    const batched = await result(on, rates.on);
+    const unbatched = await result(off, rates.off);
+    const ratio = round(batched.rowsPerSecond / unbatched.rowsPerSecond);
     say(
-      `  ${label}: ${Math.round(rowsPerSecond)} rows/s, mean ${round(meanBatch)} requests per batch`,
+      `  ${name}: ${batched.rowsPerSecond} rows/s batched (mean ${batched.meanRequestsPerBatch} ` +
+        `requests per batch) vs ${unbatched.rowsPerSecond} unbatched = ${ratio}x`,
     );
-    return {
-      rowsPerSecond: Math.round(rowsPerSecond),
-      meanRequestsPerBatch: round(meanBatch),
-      errors,
-    };
+    return { batched, unbatched, ratio };
   } finally {
     await client.close();
-    await worker.cleanup();
+    await on.cleanup();
+    await off.cleanup();
   }
 }
 
 async function main(): Promise<void> {
   const reference = await referenceInputs();
-  say(`in-process cost per row (session.run of ${BATCH_ROWS} rows, 1 intra-op thread)`);
-  const perRow: Record<string, { usPerRow: number; runs: number }> = {};
+  say('in-process cost per row (session.run, 1 intra-op thread, after a warm-up)');
+  const perRow: Record<string, { usPerRow: number; usPerRowAlone: number }> = {};
   for (const name of MODELS) {
-    perRow[name] = await inProcess(name, reference[name].inputs);
-    say(`  ${name}: ${perRow[name].usPerRow} µs/row (${perRow[name].runs} runs)`);
+    const usPerRow = await costPerRow(name, reference[name].inputs, BATCH_ROWS);
+    // The same model one row per run: the gap is what dynamic batching can win back.
+    const usPerRowAlone = await costPerRow(name, reference[name].inputs, 1);
+    perRow[name] = { usPerRow, usPerRowAlone };
+    say(`  ${name}: ${usPerRow} µs/row at ${BATCH_ROWS} rows per run (${usPerRowAlone} µs at 1)`);
   }
   const step = (a: ModelName, b: ModelName): number =>
     round((perRow[b]?.usPerRow ?? 0) / (perRow[a]?.usPerRow ?? 1), 1);
@@ -201,20 +231,15 @@ async function main(): Promise<void> {
     'slow/intermediate': step('intermediate', 'slow'),
   };
   say(
-    `  steps: intermediate/fast ${steps['intermediate/fast']}x, slow/intermediate ${steps['slow/intermediate']}x`,
+    `  steps at ${BATCH_ROWS} rows: intermediate/fast ${steps['intermediate/fast']}x, ` +
+      `slow/intermediate ${steps['slow/intermediate']}x`,
   );
 
   say(
-    `\nrows/s through RabbitMQ: ${CONCURRENCY} concurrent callers of 1-row requests, ${SECONDS} s each`,
+    `\nrows/s through RabbitMQ: ${CONCURRENCY} callers of 1-row requests, ${ROUNDS} alternating rounds of ${SECONDS} s (median)`,
   );
   const broker: Record<string, unknown> = {};
-  for (const name of MODELS) {
-    const on = await throughput(name, reference[name].inputs, 64);
-    const off = await throughput(name, reference[name].inputs, 1);
-    const ratio = round(on.rowsPerSecond / off.rowsPerSecond);
-    broker[name] = { batched: on, unbatched: off, ratio };
-    say(`  ${name}: batching on/off = ${ratio}x`);
-  }
+  for (const name of MODELS) broker[name] = await compare(name, reference[name].inputs);
 
   const results = {
     generatedAt: new Date().toISOString(),
@@ -223,8 +248,10 @@ async function main(): Promise<void> {
     broker: {
       concurrency: CONCURRENCY,
       rowsPerRequest: 1,
-      seconds: SECONDS,
-      batchMaxMessages: { on: 64, off: 1 },
+      rounds: ROUNDS,
+      secondsPerRound: SECONDS,
+      statistic: 'median of rounds',
+      batchMaxMessages: { on: BATCHING_ON, off: 1 },
       models: broker,
     },
   };

@@ -20,7 +20,7 @@ export interface InferenceModel {
 
 export interface BatchPredictorOptions {
   /** Rows in one `session.run`; a larger batch is run in chunks. Default 256. */
-  maxBatchRows?: number;
+  batchMaxRows?: number;
   /** Rows one request may carry. Default 1024. */
   maxRowsPerRequest?: number;
   metrics?: WorkerMetrics | null;
@@ -32,7 +32,7 @@ export interface BatchPredictorOptions {
 export const PREDICT_METHOD = 'predict';
 
 export const DEFAULT_OPTIONS = {
-  maxBatchRows: 256,
+  batchMaxRows: 256,
   maxRowsPerRequest: 1024,
   metrics: null,
   logger: null,
@@ -40,7 +40,7 @@ export const DEFAULT_OPTIONS = {
 } as const satisfies Required<BatchPredictorOptions>;
 
 type Normalized = {
-  maxBatchRows: number;
+  batchMaxRows: number;
   maxRowsPerRequest: number;
   metrics: WorkerMetrics | null;
   logger: Logger | null;
@@ -49,7 +49,7 @@ type Normalized = {
 
 export function normalizeOptions(options: BatchPredictorOptions = {}): Normalized {
   const o = { ...DEFAULT_OPTIONS, ...options };
-  for (const name of ['maxBatchRows', 'maxRowsPerRequest'] as const) {
+  for (const name of ['batchMaxRows', 'maxRowsPerRequest'] as const) {
     if (!Number.isInteger(o[name]) || o[name] < 1) {
       throw new TypeError(`${name} must be an integer >= 1, got ${String(o[name])}`);
     }
@@ -62,7 +62,7 @@ const NOT_INFERRED = -1;
 
 /**
  * Dynamic batching: checks every request of a batch, packs the rows of the valid ones into one
- * Float32Array, runs it through the model in as few `session.run`s as `maxBatchRows` allows, and
+ * Float32Array, runs it through the model in as few `session.run`s as `batchMaxRows` allows, and
  * hands each requester exactly its own rows back. One outcome per item, in order.
  */
 export class BatchPredictor {
@@ -140,14 +140,14 @@ export class BatchPredictor {
     return outcomes;
   }
 
-  /** One `session.run` per `maxBatchRows` rows, outputs laid end to end. */
+  /** One `session.run` per `batchMaxRows` rows, outputs laid end to end. */
   async #run(input: Float32Array, rows: number): Promise<Float32Array> {
     const { width, classes } = this.model.spec;
-    const { maxBatchRows } = this.#o;
-    if (rows <= maxBatchRows) return this.#timedRun(input, rows);
+    const { batchMaxRows } = this.#o;
+    if (rows <= batchMaxRows) return this.#timedRun(input, rows);
     const output = new Float32Array(rows * classes);
-    for (let first = 0; first < rows; first += maxBatchRows) {
-      const count = Math.min(maxBatchRows, rows - first);
+    for (let first = 0; first < rows; first += batchMaxRows) {
+      const count = Math.min(batchMaxRows, rows - first);
       const chunk = input.subarray(first * width, (first + count) * width);
       output.set(await this.#timedRun(chunk, count), first * classes);
     }

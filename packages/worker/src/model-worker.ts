@@ -76,7 +76,7 @@ export class ModelWorker extends RpcServer<unknown, PredictResult> {
     const o = normalizeOptions(options);
     super(o.server);
     this.#predictor = new BatchPredictor(o.model, {
-      maxBatchRows: o.batchMaxRows,
+      batchMaxRows: o.batchMaxRows,
       maxRowsPerRequest: o.maxRowsPerRequest,
       metrics: o.metrics,
       logger: o.server.logger ?? null,

@@ -41,13 +41,13 @@ t.test('a missing model directory is a WORKER_MANIFEST error', async (t) => {
 
 t.test('bad options are rejected naming the option', async (t) => {
   const model = await loadModel(modelDir('fast'));
-  t.throws(() => new BatchPredictor(model, { maxBatchRows: 0 }), TypeError);
+  t.throws(() => new BatchPredictor(model, { batchMaxRows: 0 }), TypeError);
   t.throws(() => new BatchPredictor(model, { maxRowsPerRequest: 1.5 }), TypeError);
 });
 
 for (const name of MODEL_NAMES) {
   t.test(
-    `${name}: rows split across chunks of maxBatchRows give the same answers as one run`,
+    `${name}: rows split across chunks of batchMaxRows give the same answers as one run`,
     async (t) => {
       const ref = (await reference())[name];
       const model: OnnxModel = await loadModel(modelDir(name));
@@ -56,8 +56,8 @@ for (const name of MODEL_NAMES) {
       for (let at = 0, size = 1; at < ref.inputs.length; at += size, size = (size % 5) + 1) {
         requests.push(ref.inputs.slice(at, at + size));
       }
-      const whole = new BatchPredictor(model, { maxBatchRows: 1024 });
-      const chunked = new BatchPredictor(model, { maxBatchRows: 3 });
+      const whole = new BatchPredictor(model, { batchMaxRows: 1024 });
+      const chunked = new BatchPredictor(model, { batchMaxRows: 3 });
       const before = model.runs;
       const one = results(await whole.predict(requests.map((inputs) => item({ inputs }))));
       t.equal(model.runs - before, 1, 'all requests went into a single session.run');

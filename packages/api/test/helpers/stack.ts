@@ -43,7 +43,10 @@ export function unique(prefix: string): string {
  * A copy of a model under a unique name, so its worker consumes `mlapi.<unique>` and no other
  * test's worker (nor a local stack) answers for it.
  */
-export async function uniqueModel(t: Test, model: ModelName): Promise<{ name: string; dir: string }> {
+export async function uniqueModel(
+  t: Test,
+  model: ModelName,
+): Promise<{ name: string; dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'mlapi-api-test-'));
   const source = join(ROOT, 'models', model);
   const manifest = JSON.parse(await readFile(join(source, 'model.json'), 'utf8'));
@@ -94,7 +97,7 @@ export function spawnNode(
       const line = partial.slice(0, nl);
       partial = partial.slice(nl + 1);
       nl = partial.indexOf('\n');
-      output = (output + line + '\n').slice(-20_000);
+      output = `${output}${line}\n`.slice(-20_000);
       onLine(line);
     }
   });
@@ -116,7 +119,12 @@ export function spawnNode(
 
 /** The real worker (`packages/worker/dist/main.js`) for a model directory. */
 export function spawnWorker(t: Test, dir: string): Child {
-  return spawnNode(t, WORKER_MAIN, { MODEL_DIR: dir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
+  return spawnNode(t, WORKER_MAIN, {
+    MODEL_DIR: dir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+  });
 }
 
 export interface Gateway {
@@ -159,7 +167,10 @@ export async function waitFor(
 
 /** Resolves when the gateway's registry sees `count` live workers for the model. */
 export function waitLive(gateway: Gateway, model: string, count = 1): Promise<void> {
-  return waitFor(`${count} live worker(s) of ${model}`, () => gateway.owned.deps.registry.liveWorkers(model) >= count);
+  return waitFor(
+    `${count} live worker(s) of ${model}`,
+    () => gateway.owned.deps.registry.liveWorkers(model) >= count,
+  );
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -212,7 +223,9 @@ function rabbitmqctl(args: string[]): Promise<string> {
       out += c.toString();
     });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`rabbitmqctl ${args[0]} exited ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`rabbitmqctl ${args[0]} exited ${code}`)),
+    );
   });
 }
 

@@ -1,0 +1,49 @@
+import t from 'tap';
+import { normalizeOptions } from '../src/options.js';
+import { planCells } from '../src/scenarios.js';
+
+t.test('the full matrix covers every scenario of the issue, slow 2-worker last', async (t) => {
+  const cells = planCells(normalizeOptions(), true);
+  const names = cells.map(
+    (c) => `${c.scenario}@${c.mode === 'open' ? `${c.rate}/s` : c.connections}`,
+  );
+  t.same(names, [
+    'fast-uncached@1',
+    'fast-uncached@64',
+    'fast-uncached@256',
+    'fast-uncached-open-loop@350/s',
+    'fast-cached@1',
+    'fast-cached@64',
+    'fast-cached@256',
+    'intermediate-uncached@64',
+    'fast-uncached-v1@64',
+    'fast-uncached-v2@64',
+    'mixed-3-2-1-uncached@64',
+    'slow-uncached-1-worker@64',
+    'slow-uncached-2-workers@64',
+  ]);
+  t.same(
+    cells.map((c) => c.slowWorkers),
+    [null, null, null, null, null, null, null, null, null, null, null, 1, 2],
+  );
+});
+
+t.test('a stack the harness cannot scale gets no 2-worker cell', async (t) => {
+  const names = planCells(normalizeOptions(), false).map((c) => c.scenario);
+  t.notOk(names.some((n) => n.includes('worker')));
+  t.ok(names.includes('slow-uncached'));
+});
+
+t.test('only keeps the scenarios its patterns match', async (t) => {
+  const cells = planCells(normalizeOptions({ only: ['^fast-cached$', 'slow'] }), true);
+  t.same(
+    cells.map((c) => `${c.scenario}@${c.connections}`),
+    [
+      'fast-cached@1',
+      'fast-cached@64',
+      'fast-cached@256',
+      'slow-uncached-1-worker@64',
+      'slow-uncached-2-workers@64',
+    ],
+  );
+});
