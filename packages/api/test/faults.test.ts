@@ -146,3 +146,69 @@ t.test(
     );
   },
 );
+
+t.test('a model whose queue is full answers 503 OVERLOADED with Retry-After', async (t) => {
+  const { name, dir } = await uniqueModel(t, 'fast');
+  const worker = spawnWorker(t, dir, {
+    PREFETCH: '1',
+    QUEUE_MAX_LENGTH: '1',
+    BATCH_MAX_MESSAGES: '1',
+  });
+  const gw = await startGateway(t);
+  await waitLive(gw, name);
+  worker.child.kill('SIGSTOP');
+  t.teardown(() => {
+    worker.child.kill('SIGCONT');
+  });
+  // One message held by the paused worker, one in the queue at its bound, the rest refused.
+  const answers = await Promise.all(
+    Array.from({ length: 6 }, (_, i) =>
+      gw.app.inject({
+        method: 'POST',
+        url: '/predict',
+        headers: { 'x-request-timeout-ms': '1500' },
+        payload: { model_name: name, input_data: [[5, 3, 1, i / 10]] },
+      }),
+    ),
+  );
+  worker.child.kill('SIGCONT');
+  const overloaded = answers.filter((r) => r.statusCode === 503);
+  t.ok(overloaded.length >= 1, `${overloaded.length} requests were refused`);
+  for (const res of overloaded) {
+    t.equal(res.json().code, 'OVERLOADED');
+    t.equal(res.headers['retry-after'], '1');
+  }
+  for (const res of answers) t.ok([200, 503, 504].includes(res.statusCode), `${res.statusCode}`);
+});
+
+t.test('a caller with a tighter deadline does not wait on an identical slower call', async (t) => {
+  const { name, dir } = await uniqueModel(t, 'fast');
+  const worker = spawnWorker(t, dir);
+  const gw = await startGateway(t);
+  await waitLive(gw, name);
+  worker.child.kill('SIGSTOP');
+  t.teardown(() => {
+    worker.child.kill('SIGCONT');
+  });
+  const payload = { model_name: name, input_data: [[7.7, 2.6, 6.9, 2.3]] };
+  const slow = gw.app.inject({
+    method: 'POST',
+    url: '/predict',
+    headers: { 'x-request-timeout-ms': '5000' },
+    payload,
+  });
+  await waitFor('the first call in flight', () =>
+    gw.app.mlapi.metrics.rpcInFlight.get().then((m) => m.values[0]?.value === 1),
+  );
+  const tight = await gw.app.inject({
+    method: 'POST',
+    url: '/predict',
+    headers: { 'x-request-timeout-ms': '300' },
+    payload,
+  });
+  t.equal(tight.statusCode, 504, 'the tight caller times out on its own deadline');
+  t.equal(tight.json().code, 'TIMEOUT');
+  worker.child.kill('SIGCONT');
+  const first = await slow;
+  t.equal(first.statusCode, 200, 'the patient caller still gets its answer');
+});

@@ -1,7 +1,8 @@
 // RPC round-trip benchmark: @mlapi/rpc against a minimal hand-written amqplib direct reply-to
 // loop and rabbitmq-client's RPCClient, one after another on the same broker, in this process.
 // Each cell runs `concurrency` closed loops (one call in flight each) for a fixed time after a
-// short warm-up. Writes <repo>/bench-results/rpc.json.
+// short warm-up, split into rounds interleaved across implementations (never two at once).
+// Writes <repo>/bench-results/rpc.json.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,6 +15,7 @@ import { RpcClient, RpcServer } from '../src/index.js';
 const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const DURATION_MS = positive('BENCH_DURATION_MS', 5000);
 const WARMUP_MS = positive('BENCH_WARMUP_MS', 1000);
+const ROUNDS = positive('BENCH_ROUNDS', 5);
 const CONCURRENCY = [1, 64, 256];
 // Every server may hold this many unacked messages, so none throttles the c256 cell.
 const PREFETCH = 512;
@@ -199,23 +201,26 @@ async function loops(call: Call, concurrency: number, ms: number, samples: Sampl
   await Promise.all(Array.from({ length: concurrency }, loop));
 }
 
-async function cell(impl: string, call: Call, concurrency: number): Promise<Row> {
-  process.stdout.write(`  ${impl.padEnd(24)} c=${String(concurrency).padEnd(4)} warming up...`);
-  await loops(call, concurrency, WARMUP_MS, null);
-  process.stdout.write(' measuring...');
-  const samples = new Samples();
+/** A cell's samples and measured time, gathered over several rounds. */
+interface Tally {
+  samples: Samples;
+  elapsed: number;
+}
+
+async function measure(call: Call, concurrency: number, ms: number, tally: Tally): Promise<void> {
   const started = performance.now();
-  await loops(call, concurrency, DURATION_MS, samples);
-  const elapsed = performance.now() - started;
-  const row: Row = {
+  await loops(call, concurrency, ms, tally.samples);
+  tally.elapsed += performance.now() - started;
+}
+
+function toRow(impl: string, concurrency: number, tally: Tally): Row {
+  return {
     impl,
     concurrency,
-    rps: Math.round((samples.length / elapsed) * 1000),
-    p50_ms: round(samples.percentile(50)),
-    p99_ms: round(samples.percentile(99)),
+    rps: Math.round((tally.samples.length / tally.elapsed) * 1000),
+    p50_ms: round(tally.samples.percentile(50)),
+    p99_ms: round(tally.samples.percentile(99)),
   };
-  process.stdout.write(` ${row.rps} rt/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms\n`);
-  return row;
 }
 
 function round(ms: number): number {
@@ -237,20 +242,49 @@ async function main(): Promise<void> {
   const impls = [mlapi, plain, rabbitmqClient(false), rabbitmqClient(true)];
   console.log(
     `rpc bench: ${impls.length} implementations x concurrency ${CONCURRENCY.join('/')}, ` +
-      `${WARMUP_MS} ms warm-up + ${DURATION_MS} ms per cell, broker ${new URL(AMQP_URL).host}`,
+      `${WARMUP_MS} ms warm-up + ${DURATION_MS} ms per cell in ${ROUNDS} interleaved rounds, ` +
+      `broker ${new URL(AMQP_URL).host}`,
   );
+  // Every implementation is started up front (idle ones cost nothing) and the cells are
+  // measured in interleaved rounds, so background load on this shared machine falls on all
+  // implementations alike instead of on whichever happened to run during a busy spell.
+  const subjects: Array<{ impl: Impl; queue: string; subject: Subject }> = [];
   const rows: Row[] = [];
-  for (const impl of impls) {
-    const queue = `bench.rpc.${impl.name}.${randomBytes(4).toString('hex')}`;
-    console.log(`${impl.name}:`);
-    const subject = await impl.start(queue);
-    try {
-      for (const c of CONCURRENCY) rows.push(await cell(impl.name, subject.call, c));
-    } finally {
+  try {
+    for (const impl of impls) {
+      const queue = `bench.rpc.${impl.name}.${randomBytes(4).toString('hex')}`;
+      subjects.push({ impl, queue, subject: await impl.start(queue) });
+    }
+    for (const c of CONCURRENCY) {
+      const tallies = subjects.map(() => ({ samples: new Samples(), elapsed: 0 }));
+      process.stdout.write(`c=${c}: warming up`);
+      for (const { subject } of subjects) await loops(subject.call, c, WARMUP_MS, null);
+      for (let r = 0; r < ROUNDS; r++) {
+        process.stdout.write(` | round ${r + 1}/${ROUNDS}`);
+        for (const [i, { subject }] of subjects.entries()) {
+          await measure(subject.call, c, DURATION_MS / ROUNDS, tallies[i] as Tally);
+        }
+      }
+      process.stdout.write('\n');
+      for (const [i, { impl }] of subjects.entries()) {
+        const row = toRow(impl.name, c, tallies[i] as Tally);
+        rows.push(row);
+        console.log(
+          `  ${impl.name.padEnd(24)} ${row.rps} rt/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms`,
+        );
+      }
+    }
+  } finally {
+    for (const { subject, queue } of subjects) {
       await subject.close();
       await deleteQueue(queue);
     }
   }
+  rows.sort(
+    (a, b) =>
+      impls.findIndex((i) => i.name === a.impl) - impls.findIndex((i) => i.name === b.impl) ||
+      a.concurrency - b.concurrency,
+  );
 
   const find = (impl: string, c: number) =>
     rows.find((r) => r.impl === impl && r.concurrency === c);

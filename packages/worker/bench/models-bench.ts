@@ -20,7 +20,7 @@ const BATCH_ROWS = 64;
 const CONCURRENCY = 64;
 // Short rounds alternating on and off, medians kept: on a shared machine the load drifts, and
 // alternating exposes both settings to the same drift.
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const WARMUP_MS = 500;
 const BATCHING_ON = 64;

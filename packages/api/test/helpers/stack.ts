@@ -118,12 +118,13 @@ export function spawnNode(
 }
 
 /** The real worker (`packages/worker/dist/main.js`) for a model directory. */
-export function spawnWorker(t: Test, dir: string): Child {
+export function spawnWorker(t: Test, dir: string, env: Record<string, string> = {}): Child {
   return spawnNode(t, WORKER_MAIN, {
     MODEL_DIR: dir,
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    ...env,
   });
 }
 
