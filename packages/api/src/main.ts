@@ -29,7 +29,12 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    wake?.();
+    if (app === null) {
+      // Still waiting for the broker: the start-up loop sees `stopping` and closes what it has.
+      logger.info({ signal }, 'stopping before start-up finished');
+      wake?.();
+      return;
+    }
     logger.info({ signal }, 'draining: readiness is 503; finishing in-flight requests');
     // If in-flight work cannot finish within the grace period, leave anyway: Kubernetes would
     // SIGKILL us soon after, and an exit code saying so is more useful than a hang.
@@ -39,10 +44,8 @@ async function main(): Promise<void> {
     }, config.shutdownGraceMs);
     force.unref();
     try {
-      if (app !== null) {
-        app.mlapi.state.draining = true;
-        await app.close(); // stops accepting, lets in-flight requests finish
-      }
+      app.mlapi.state.draining = true;
+      await app.close(); // stops accepting, lets in-flight requests finish
       await owned?.close();
       logger.info('stopped');
       process.exitCode = 0;

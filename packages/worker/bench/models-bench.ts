@@ -147,8 +147,20 @@ function median(values: number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-/** 64 callers, each sending 1-row requests back to back; rows answered per second. */
-async function drive(client: RpcClient, queue: string, inputs: number[][]): Promise<number> {
+/** The worker's own CPU time so far, from its /metrics (prom-client's process metrics). */
+async function workerCpuSeconds(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return Number(/^process_cpu_seconds_total (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
+}
+
+interface Round {
+  rowsPerSecond: number;
+  /** Worker CPU per row answered: what batching saves, whatever else runs on the machine. */
+  workerCpuUsPerRow: number;
+}
+
+/** 64 callers, each sending 1-row requests back to back to one worker for SECONDS. */
+async function drive(client: RpcClient, worker: Worker, inputs: number[][]): Promise<Round> {
   let rows = 0;
   let errors = 0;
   let stop = false;
@@ -156,7 +168,7 @@ async function drive(client: RpcClient, queue: string, inputs: number[][]): Prom
     const body = { inputs: [inputs[i % inputs.length] as number[]] };
     while (!stop) {
       try {
-        await client.call(queue, body, { type: 'predict', timeoutMs: 30_000 });
+        await client.call(worker.queue, body, { type: 'predict', timeoutMs: 30_000 });
         rows++;
       } catch {
         errors++;
@@ -166,14 +178,16 @@ async function drive(client: RpcClient, queue: string, inputs: number[][]): Prom
   const callers = Array.from({ length: CONCURRENCY }, (_, i) => caller(i));
   await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
   const startRows = rows;
+  const startCpu = await workerCpuSeconds(worker.port);
   const started = performance.now();
   await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
   const measured = rows - startRows;
   const elapsed = (performance.now() - started) / 1000;
+  const cpu = (await workerCpuSeconds(worker.port)) - startCpu;
   stop = true;
   await Promise.all(callers);
-  if (errors > 0) throw new Error(`${errors} calls to ${queue} failed`);
-  return measured / elapsed;
+  if (errors > 0) throw new Error(`${errors} calls to ${worker.queue} failed`);
+  return { rowsPerSecond: measured / elapsed, workerCpuUsPerRow: (cpu * 1e6) / measured };
 }
 
 /** Batching on against batching off for one model, each on its own worker process. */
@@ -183,29 +197,35 @@ async function compare(name: ModelName, inputs: number[][]) {
   const client = new RpcClient({ url: AMQP_URL, logger: null, connectionName: `bench ${name}` });
   await client.connect();
   try {
-    const rates = { on: [] as number[], off: [] as number[] };
+    const rounds = { on: [] as Round[], off: [] as Round[] };
     for (let r = 1; r <= ROUNDS; r++) {
-      rates.on.push(await drive(client, on.queue, inputs));
-      rates.off.push(await drive(client, off.queue, inputs));
+      const a = await drive(client, on, inputs);
+      const b = await drive(client, off, inputs);
+      rounds.on.push(a);
+      rounds.off.push(b);
       say(
-        `  ${name} round ${r}/${ROUNDS}: batching on ${Math.round(rates.on.at(-1) ?? 0)} rows/s, ` +
-          `off ${Math.round(rates.off.at(-1) ?? 0)} rows/s`,
+        `  ${name} round ${r}/${ROUNDS}: batching on ${Math.round(a.rowsPerSecond)} rows/s ` +
+          `(${round(a.workerCpuUsPerRow, 1)} µs worker CPU/row), off ${Math.round(b.rowsPerSecond)} ` +
+          `rows/s (${round(b.workerCpuUsPerRow, 1)} µs/row)`,
       );
     }
-    const result = (worker: Worker, samples: number[]) =>
+    const result = (worker: Worker, samples: Round[]) =>
       histogramMean(worker.port, 'model_batch_messages').then((meanBatch) => ({
-        rowsPerSecond: Math.round(median(samples)),
-        rounds: samples.map(Math.round),
+        rowsPerSecond: Math.round(median(samples.map((x) => x.rowsPerSecond))),
+        workerCpuUsPerRow: round(median(samples.map((x) => x.workerCpuUsPerRow)), 1),
+        rounds: samples.map((x) => Math.round(x.rowsPerSecond)),
         meanRequestsPerBatch: round(meanBatch),
       }));
-    const batched = await result(on, rates.on);
-    const unbatched = await result(off, rates.off);
+    const batched = await result(on, rounds.on);
+    const unbatched = await result(off, rounds.off);
     const ratio = round(batched.rowsPerSecond / unbatched.rowsPerSecond);
+    const cpuRatio = round(unbatched.workerCpuUsPerRow / batched.workerCpuUsPerRow);
     say(
       `  ${name}: ${batched.rowsPerSecond} rows/s batched (mean ${batched.meanRequestsPerBatch} ` +
-        `requests per batch) vs ${unbatched.rowsPerSecond} unbatched = ${ratio}x`,
+        `requests per batch) vs ${unbatched.rowsPerSecond} unbatched = ${ratio}x; ` +
+        `worker CPU per row ${cpuRatio}x lower batched`,
     );
-    return { batched, unbatched, ratio };
+    return { batched, unbatched, ratio, workerCpuPerRowRatio: cpuRatio };
   } finally {
     await client.close();
     await on.cleanup();
