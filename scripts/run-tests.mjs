@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureSetup, root } from './setup.mjs';
+import { ensureSetup, ROOT as root } from './setup.mjs';
 
 const order = [
   'packages/rpc',

@@ -6,13 +6,12 @@
 //   3. the gateway and one worker per models/*/model.json run as supervised children, with
 //      prefixed, coloured logs, restarted with backoff if they crash;
 //   4. once the gateway is ready: the URL and a sample curl. Ctrl-C stops everything.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ensureSetup, has, ROOT } from './setup.mjs';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const AMQP_URL = process.env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672';
 const PORT = Number(process.env.PORT || 8080);
 const FIRST_WORKER_PORT = 9101;
@@ -25,51 +24,11 @@ const fail = (text) => {
   process.exit(1);
 };
 
-function run(cmd, args, what) {
-  say(`${what}: ${cmd} ${args.join(' ')}`);
-  const result = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit' });
-  if (result.error) fail(`${what} failed: ${result.error.message}`);
-  if (result.status !== 0) fail(`${what} failed (exit ${result.status})`);
-}
-
-function has(cmd) {
-  return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
-/** Newest modification time of the files under dir (0 if none). */
-function newest(dir) {
-  if (!existsSync(dir)) return 0;
-  let latest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-  }
-  return latest;
-}
-
-function mtime(path) {
-  return existsSync(path) ? statSync(path).mtimeMs : 0;
-}
-
-// 1. Toolchain, dependencies, build.
-if (!has('pnpm')) run('npm', ['install', '-g', 'pnpm@10'], 'installing pnpm');
-const installed = join(ROOT, 'node_modules', '.pnpm', 'lock.yaml');
-if (!existsSync(installed) || mtime(join(ROOT, 'pnpm-lock.yaml')) > mtime(installed)) {
-  run('pnpm', ['install', '--frozen-lockfile'], 'installing dependencies');
-} else {
-  say('dependencies are installed');
-}
-const PACKAGES = ['rpc', 'worker', 'api'];
-const stale = PACKAGES.filter((p) => {
-  const dir = join(ROOT, 'packages', p);
-  const built = join(dir, 'dist', p === 'rpc' ? 'index.js' : 'main.js');
-  return !existsSync(built) || newest(join(dir, 'src')) > mtime(built);
-});
-if (stale.length > 0) {
-  const filters = PACKAGES.flatMap((p) => ['--filter', `@mlapi/${p}`]);
-  run('pnpm', [...filters, 'run', 'build'], `building ${stale.join(', ')}`);
-} else {
-  say('packages are built');
+// 1. Toolchain, dependencies, build: whatever is missing or stale.
+try {
+  ensureSetup({ say, packages: ['packages/rpc', 'packages/worker', 'packages/api'] });
+} catch (err) {
+  fail(err.message);
 }
 const modelsDir = join(ROOT, 'models');
 const models = readdirSync(modelsDir, { withFileTypes: true })
@@ -79,9 +38,6 @@ const models = readdirSync(modelsDir, { withFileTypes: true })
     (a, b) =>
       ['fast', 'intermediate', 'slow'].indexOf(a) - ['fast', 'intermediate', 'slow'].indexOf(b),
   );
-if (models.length === 0 || models.some((m) => !existsSync(join(modelsDir, m, 'model.onnx')))) {
-  run('pnpm', ['models:build'], 'building the models');
-}
 if (models.length === 0) fail('no models/*/model.json found');
 
 // 2. The broker, before anything that needs it.
