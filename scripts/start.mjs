@@ -111,6 +111,9 @@ function supervise(name, script, env, index) {
       cwd: ROOT,
       env: { ...process.env, AMQP_URL, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // A process group of its own: a terminal's Ctrl-C reaches only this supervisor, which then
+      // sends each child exactly one SIGTERM. (A worker takes a second signal as "exit now".)
+      detached: true,
     });
     child.process = proc;
     for (const stream of [proc.stdout, proc.stderr]) {
@@ -172,6 +175,10 @@ async function shutdown(signal) {
   say('stopped');
   process.exit(0);
 }
+// Children live in their own process groups, so nothing else would stop them if this script died.
+process.on('exit', () => {
+  for (const c of children) if (c.process?.exitCode === null) c.process.kill('SIGTERM');
+});
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
