@@ -4,6 +4,7 @@ import { connect } from 'amqplib';
 import { RpcError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { ConnectionSettings } from './options.js';
+import { coalesceWrites } from './write-coalescing.js';
 
 /**
  * Closes a channel; settles when it is closed, whichever way. amqplib's close() never settles
@@ -17,6 +18,15 @@ export function closeChannel(ch: Channel): Promise<void> {
       () => resolve(),
     );
   });
+}
+
+/**
+ * Resolves in a later event-loop turn than this one. libuv releases closed handles in the
+ * close phase, after this turn's I/O, microtasks and immediates, but before the next turn's
+ * timers.
+ */
+function afterThisTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** Backoff for attempt n (0-based): exponential, capped, with equal jitter (half fixed, half random). */
@@ -61,6 +71,9 @@ export class AmqpConnection extends EventEmitter {
     try {
       return await this.#connect();
     } catch (cause) {
+      // amqplib has destroyed the socket, but its handle is only released later in this loop
+      // turn; wait for that, so a caller that gives up and closes leaves no handle behind.
+      await afterThisTurn();
       if (cause instanceof RpcError) throw cause;
       throw new RpcError('RPC_UNAVAILABLE', 'cannot connect to the broker', { cause });
     }
@@ -135,6 +148,9 @@ export class AmqpConnection extends EventEmitter {
     if (this.#closed) {
       await model.close().catch(() => undefined);
       throw new RpcError('RPC_CLOSED', 'connection closed');
+    }
+    if (!coalesceWrites(model)) {
+      this.#log.debug({}, 'amqplib internals not as expected: one write per frame group');
     }
     model.on('error', (err: Error) => this.#log.warn({ err }, 'amqp connection error'));
     model.on('blocked', (reason: string) => {

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Channel, ChannelModel } from 'amqplib';
 import { AmqpConnection, closeChannel } from './connection.js';
 import { CONTENT_TYPE } from './envelope.js';
+import { RpcError } from './errors.js';
 import type { Logger } from './logger.js';
 import { resolveLogger } from './logger.js';
+import type { ConnectionSettings } from './options.js';
 import { checkObject, connectionSettings, DEFAULT_URL, fn, int, logger, str } from './options.js';
 import type { PresenceAnnouncement } from './presence.js';
 import { DEFAULT_PRESENCE_EXCHANGE, DEFAULT_PROBE_EXCHANGE } from './presence.js';
@@ -43,7 +45,8 @@ const KEYS = new Set([
 /** Announces a service instance on start, every intervalMs, on every probe, and a goodbye on stop. */
 export class PresencePublisher<TMeta> {
   readonly instance = randomUUID();
-  readonly #conn: AmqpConnection;
+  readonly #settings: ConnectionSettings;
+  #conn: AmqpConnection | null = null;
   readonly #log: Logger;
   readonly #exchange: string;
   readonly #probeExchange: string;
@@ -73,22 +76,45 @@ export class PresencePublisher<TMeta> {
       reconnectMaxDelayMs: 5000,
       connectionName: 'mlapi-presence-publisher',
     });
-    this.#conn = new AmqpConnection(settings, this.#log);
+    this.#settings = settings;
   }
 
   start(): Promise<void> {
-    this.#started ??= this.#start();
+    if (this.#stopped !== null) {
+      return Promise.reject(new RpcError('RPC_CLOSED', 'presence publisher stopped'));
+    }
+    this.#started ??= this.#start().catch((err: unknown) => {
+      // A failed start leaves nothing open, so start() may be called again.
+      this.#started = null;
+      throw err;
+    });
     return this.#started;
   }
 
   async #start(): Promise<void> {
-    this.#conn.on('connect', (model: ChannelModel) => {
+    // Each attempt has its own connection, closed if the attempt fails.
+    const conn = new AmqpConnection(this.#settings, this.#log);
+    this.#conn = conn;
+    // The first 'connect' is this attempt's own, set up below; only later ones are reconnects.
+    let first = true;
+    conn.on('connect', (model: ChannelModel) => {
+      if (first) {
+        first = false;
+        return;
+      }
       if (this.#channel !== null || this.#stopped !== null) return;
       this.#setup(model).catch((err: unknown) =>
         this.#log.warn({ err }, 'presence publisher setup failed'),
       );
     });
-    await this.#setup(await this.#conn.open());
+    try {
+      await this.#setup(await conn.open());
+    } catch (err) {
+      this.#channel = null;
+      this.#conn = null;
+      await conn.close();
+      throw err;
+    }
     this.#timer = setInterval(() => this.announce(), this.#intervalMs);
     // Presence alone should not keep a process alive.
     this.#timer.unref();
@@ -148,6 +174,6 @@ export class PresencePublisher<TMeta> {
     // Channel first: its close-ok proves the broker took the goodbye; closing only the
     // connection can drop it.
     if (channel !== null) await closeChannel(channel);
-    await this.#conn.close();
+    await this.#conn?.close();
   }
 }

@@ -2,8 +2,10 @@ import { EventEmitter } from 'node:events';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { AmqpConnection } from './connection.js';
 import { CONTENT_TYPE } from './envelope.js';
+import { RpcError } from './errors.js';
 import type { Logger } from './logger.js';
 import { resolveLogger } from './logger.js';
+import type { ConnectionSettings } from './options.js';
 import { checkObject, connectionSettings, DEFAULT_URL, int, logger, str } from './options.js';
 import {
   DEFAULT_PRESENCE_EXCHANGE,
@@ -45,7 +47,8 @@ const SWEEP_MS = 500;
  * appears, its meta changes, or one of its instances comes, goes, expires or flips readiness.
  */
 export class PresenceTracker<TMeta> extends EventEmitter {
-  readonly #conn: AmqpConnection;
+  readonly #settings: ConnectionSettings;
+  #conn: AmqpConnection | null = null;
   readonly #log: Logger;
   readonly #exchange: string;
   readonly #probeExchange: string;
@@ -70,22 +73,45 @@ export class PresenceTracker<TMeta> extends EventEmitter {
       reconnectMaxDelayMs: 5000,
       connectionName: 'mlapi-presence-tracker',
     });
-    this.#conn = new AmqpConnection(settings, this.#log);
+    this.#settings = settings;
   }
 
   start(): Promise<void> {
-    this.#started ??= this.#start();
+    if (this.#stopped !== null) {
+      return Promise.reject(new RpcError('RPC_CLOSED', 'presence tracker stopped'));
+    }
+    this.#started ??= this.#start().catch((err: unknown) => {
+      // A failed start leaves nothing open, so start() may be called again.
+      this.#started = null;
+      throw err;
+    });
     return this.#started;
   }
 
   async #start(): Promise<void> {
-    this.#conn.on('connect', (model: ChannelModel) => {
+    // Each attempt has its own connection, closed if the attempt fails.
+    const conn = new AmqpConnection(this.#settings, this.#log);
+    this.#conn = conn;
+    // The first 'connect' is this attempt's own, set up below; only later ones are reconnects.
+    let first = true;
+    conn.on('connect', (model: ChannelModel) => {
+      if (first) {
+        first = false;
+        return;
+      }
       if (this.#channel !== null || this.#stopped !== null) return;
       this.#setup(model).catch((err: unknown) =>
         this.#log.warn({ err }, 'presence tracker setup failed'),
       );
     });
-    await this.#setup(await this.#conn.open());
+    try {
+      await this.#setup(await conn.open());
+    } catch (err) {
+      this.#channel = null;
+      this.#conn = null;
+      await conn.close();
+      throw err;
+    }
     this.#timer = setInterval(() => this.#sweep(), SWEEP_MS);
     this.#timer.unref();
   }
@@ -134,7 +160,7 @@ export class PresenceTracker<TMeta> extends EventEmitter {
       if (this.#timer !== null) clearInterval(this.#timer);
       this.#timer = null;
       this.#channel = null;
-      await this.#conn.close();
+      await this.#conn?.close();
     })();
     return this.#stopped;
   }

@@ -105,7 +105,6 @@ export class RpcClient extends EventEmitter {
   #inFlight = 0;
   #unavailableSince = 0;
   #sweepTimer: NodeJS.Timeout | null = null;
-  #connects = 0;
   readonly #m: Counters = { ...COUNTERS };
 
   constructor(options: RpcClientOptions = {}) {
@@ -162,8 +161,10 @@ export class RpcClient extends EventEmitter {
         acquireTimeoutMillis: this.#s.acquireTimeoutMs,
       },
     );
+    // Per connection: a failed connect() that got as far as connecting is not a reconnect.
+    let connects = 0;
     conn.on('connect', () => {
-      if (this.#connects++ > 0) this.#m.reconnects++;
+      if (connects++ > 0) this.#m.reconnects++;
       this.#refillAttempt = 0;
       this.#refill();
       this.emit('connect');

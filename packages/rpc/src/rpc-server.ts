@@ -49,7 +49,6 @@ export abstract class RpcServer<TReq = unknown, TRes = unknown> extends EventEmi
   #consumerTag: string | null = null;
   #starting: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
-  #connects = 0;
   #setupTimer: NodeJS.Timeout | null = null;
   #setupAttempt = 0;
   #buffer: Held[] = [];
@@ -106,15 +105,24 @@ export abstract class RpcServer<TReq = unknown, TRes = unknown> extends EventEmi
 
   /** Connects, declares the queue and consumes; resolves when consuming. */
   start(): Promise<void> {
-    this.#starting ??= this.#start();
+    this.#starting ??= this.#start().catch((err: unknown) => {
+      // A failed start leaves nothing open, so start() may be called again (unless stopped).
+      if (this.#stopping === null) this.#starting = null;
+      throw err;
+    });
     return this.#starting;
   }
 
   async #start(): Promise<void> {
     const conn = new AmqpConnection(this.#s, this.#log);
     this.#conn = conn;
+    // Each start() attempt has its own connection; its first 'connect' is set up below.
+    let first = true;
     conn.on('connect', (model: ChannelModel) => {
-      if (this.#connects++ === 0) return;
+      if (first) {
+        first = false;
+        return;
+      }
       this.#m.reconnects++;
       this.#setupAttempt = 0;
       this.#trySetup(model);
