@@ -10,6 +10,25 @@ export function cacheKey(
   version: string,
   rows: readonly (readonly number[])[],
 ): string {
-  const digest = createHash('sha256').update(JSON.stringify(rows)).digest('hex');
+  return hashedKey(model, version, JSON.stringify(rows));
+}
+
+/** {@link cacheKey} from rows already in canonical JSON. */
+export function hashedKey(model: string, version: string, json: string): string {
+  const digest = createHash('sha256').update(json).digest('hex');
   return `mlapi:v1:pred:${model}:${version}:${digest}`;
+}
+
+/** Longer row JSON is hashed even in process, so a big request cannot pin a big key. */
+const LOCAL_KEY_MAX_CHARS = 1024;
+
+/**
+ * A key for maps that never leave this process (the in-process cache, single-flight): the
+ * canonical JSON itself when short, which costs nothing to hash and cannot collide. Its `r:`
+ * prefix keeps it apart from the hashed form used for long rows.
+ */
+export function localKey(model: string, version: string, json: string): string {
+  return json.length <= LOCAL_KEY_MAX_CHARS
+    ? `r:${model}:${version}:${json}`
+    : hashedKey(model, version, json);
 }

@@ -16,6 +16,14 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly maxRowsPerRequest: number;
   readonly rpcPoolSize: number;
+  /**
+   * Rows one broker message may carry when concurrent requests for a model are coalesced into
+   * one message; 0 turns coalescing off (one message per request). Keep it at or below the
+   * workers' MAX_ROWS_PER_REQUEST.
+   */
+  readonly coalesceMaxRows: number;
+  /** How long a coalesced batch waits for company; 0: only what arrives in the same turn. */
+  readonly coalesceWindowMs: number;
   readonly shutdownGraceMs: number;
   readonly logLevel: LogLevel;
   /** Trust X-Forwarded-For for the client IP (behind an ingress). */
@@ -50,6 +58,8 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   bodyLimitBytes: 1_048_576,
   maxRowsPerRequest: 1024,
   rpcPoolSize: 4,
+  coalesceMaxRows: 1024,
+  coalesceWindowMs: 0,
   shutdownGraceMs: 10_000,
   logLevel: 'info',
   trustProxy: false,
@@ -140,6 +150,8 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', d.bodyLimitBytes, 1024, 1_073_741_824),
     maxRowsPerRequest: int(env, 'MAX_ROWS_PER_REQUEST', d.maxRowsPerRequest, 1, 1_000_000),
     rpcPoolSize: int(env, 'RPC_POOL_SIZE', d.rpcPoolSize, 1, 1024),
+    coalesceMaxRows: int(env, 'COALESCE_MAX_ROWS', d.coalesceMaxRows, 0, 1_000_000),
+    coalesceWindowMs: int(env, 'COALESCE_WINDOW_MS', d.coalesceWindowMs, 0, 1000),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', d.shutdownGraceMs, 0, 3_600_000),
     logLevel: logLevel as LogLevel,
     trustProxy: bool(env, 'TRUST_PROXY', d.trustProxy),

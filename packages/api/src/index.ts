@@ -4,6 +4,8 @@ export { LruCache } from './cache/lru-cache.js';
 export type { PredictionCache } from './cache/prediction-cache.js';
 export { RedisCache } from './cache/redis-cache.js';
 export { cacheKey } from './cache-key.js';
+export type { CoalescerLogger, CoalescerMetrics, CoalescerOptions } from './coalescer.js';
+export { Coalescer, DEFAULT_COALESCER_OPTIONS, normalizeCoalescerOptions } from './coalescer.js';
 export type { Config, LogLevel } from './config.js';
 export { ConfigError, DEFAULT_CONFIG, loadConfig } from './config.js';
 export type { OwnedDeps } from './deps.js';
@@ -13,7 +15,13 @@ export { ApiError, ERROR_CATALOGUE, ERROR_CODES, toApiError } from './errors.js'
 export type { ModelManifest } from './manifest.js';
 export { parseManifest } from './manifest.js';
 export type { PredictResult } from './predict-result.js';
-export type { Prediction, Predictor, PredictRequest, RpcCaller } from './predictor.js';
+export type {
+  Prediction,
+  PredictionServiceOptions,
+  Predictor,
+  PredictRequest,
+  RpcCaller,
+} from './predictor.js';
 export { PredictionService } from './predictor.js';
 export type { ModelRegistry, PresenceSource } from './registry.js';
 export { PresenceRegistry } from './registry.js';

@@ -19,6 +19,7 @@ export class GatewayMetrics {
   readonly cacheErrors: Counter;
   readonly rateLimitStoreErrors: Counter;
   readonly rpcInFlight: Gauge;
+  readonly rpcMessageRequests: Histogram;
   readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
 
   constructor(models: ModelRegistry, rpc: RpcMetricsSource | null) {
@@ -92,6 +93,12 @@ export class GatewayMetrics {
     this.rpcInFlight = new Gauge({
       name: 'rpc_calls_in_flight',
       help: 'Prediction RPCs awaiting a reply',
+      registers,
+    });
+    this.rpcMessageRequests = new Histogram({
+      name: 'rpc_message_requests',
+      help: 'Prediction requests carried by one broker message (coalescing)',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
       registers,
     });
     this.httpDuration = new Histogram({

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { PredictionCache } from './cache/prediction-cache.js';
-import { cacheKey } from './cache-key.js';
+import { hashedKey, localKey } from './cache-key.js';
+import type { Coalescer } from './coalescer.js';
 import { ApiError, toApiError } from './errors.js';
 import type { ModelManifest } from './manifest.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -31,7 +32,7 @@ export interface Prediction {
   readonly cached: boolean;
 }
 
-/** What every route family calls; a later pass may coalesce requests behind it. */
+/** What every route family calls. */
 export interface Predictor {
   predict(request: PredictRequest): Promise<Prediction>;
   /** The manifest of a known model, for routes that describe models. */
@@ -45,6 +46,8 @@ export interface PredictionServiceOptions {
   metrics: GatewayMetrics;
   cacheTtlSeconds: number;
   maxRowsPerRequest: number;
+  /** Sends the calls, coalescing concurrent ones per model; null: one message per call. */
+  coalescer?: Coalescer | null;
 }
 
 interface Flight {
@@ -53,8 +56,8 @@ interface Flight {
 }
 
 /**
- * Validate, look up the cache, share identical in-flight calls, call the model's worker, and
- * cache only successes.
+ * Validate, look up the cache, share identical in-flight calls, call the model's worker (through
+ * the coalescer when there is one), and cache only successes.
  */
 export class PredictionService implements Predictor {
   readonly #rpc: RpcCaller;
@@ -63,6 +66,7 @@ export class PredictionService implements Predictor {
   readonly #metrics: GatewayMetrics;
   readonly #ttl: number;
   readonly #maxRows: number;
+  readonly #coalescer: Coalescer | null;
   readonly #flights = new Map<string, Flight>();
 
   constructor(options: PredictionServiceOptions) {
@@ -72,6 +76,7 @@ export class PredictionService implements Predictor {
     this.#metrics = options.metrics;
     this.#ttl = options.cacheTtlSeconds;
     this.#maxRows = options.maxRowsPerRequest;
+    this.#coalescer = options.coalescer ?? null;
   }
 
   model(name: string): ModelManifest {
@@ -99,13 +104,18 @@ export class PredictionService implements Predictor {
 
   async #predict(manifest: ModelManifest, request: PredictRequest): Promise<Prediction> {
     this.#checkRows(manifest, request.rows);
-    const key = cacheKey(manifest.name, manifest.version, request.rows);
+    // Serialised once: it is both keys. A shared cache needs the stable hash; the in-process
+    // cache and the flights map key on the canonical rows themselves (no SHA-256 per request).
+    const json = JSON.stringify(request.rows);
+    const flightKey = localKey(manifest.name, manifest.version, json);
+    const key =
+      this.#cache.local === true ? flightKey : hashedKey(manifest.name, manifest.version, json);
     const hit = await this.#cacheGet(key);
     if (hit !== undefined) return { result: hit, cached: true };
 
     // Join an identical call only if it will settle before our own deadline; a caller with
     // a tighter deadline than the flight's makes its own call rather than wait past it.
-    const flight = this.#flights.get(key);
+    const flight = this.#flights.get(flightKey);
     if (flight !== undefined && flight.deadline <= request.deadline) {
       return { result: await flight.promise, cached: false };
     }
@@ -115,12 +125,10 @@ export class PredictionService implements Predictor {
     const promise = this.#call(manifest, request, key);
     if (flight === undefined) {
       const own: Flight = { promise, deadline: request.deadline };
-      this.#flights.set(key, own);
+      this.#flights.set(flightKey, own);
       // Only successes reach the cache; the flight ends either way.
-      promise.then(
-        () => this.#flights.get(key) === own && this.#flights.delete(key),
-        () => this.#flights.get(key) === own && this.#flights.delete(key),
-      );
+      const land = () => this.#flights.get(flightKey) === own && this.#flights.delete(flightKey);
+      promise.then(land, land);
     }
     return { result: await promise, cached: false };
   }
@@ -130,14 +138,19 @@ export class PredictionService implements Predictor {
     request: PredictRequest,
     key: string,
   ): Promise<PredictResult> {
+    const queue = modelQueue(manifest.name);
+    // Counted per request, coalesced or not: each caller is waiting on an RPC.
     this.#metrics.rpcInFlight.inc();
     let result: unknown;
     try {
-      result = await this.#rpc.call(
-        modelQueue(manifest.name),
-        { inputs: request.rows },
-        { deadline: request.deadline, requestId: request.requestId, type: 'predict' },
-      );
+      result =
+        this.#coalescer !== null
+          ? await this.#coalescer.predict(queue, request.rows, request.requestId, request.deadline)
+          : await this.#rpc.call(
+              queue,
+              { inputs: request.rows },
+              { deadline: request.deadline, requestId: request.requestId, type: 'predict' },
+            );
     } finally {
       this.#metrics.rpcInFlight.dec();
     }

@@ -68,3 +68,33 @@ t.test('an LRU entry expires after its TTL', async (t) => {
 t.test('an LRU needs a positive size', async (t) => {
   t.throws(() => new LruCache(0), TypeError);
 });
+
+t.test('the LRU agrees with a plain reference model over many random operations', async (t) => {
+  const cache = new LruCache(5);
+  // The reference: keys from eldest to youngest.
+  let order: string[] = [];
+  let seed = 7;
+  const random = (n: number) => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed % n;
+  };
+  let mismatches = 0;
+  for (let i = 0; i < 5000; i++) {
+    const key = `k${random(9)}`;
+    if (random(2) === 0) {
+      await cache.set(key, result(i), 60);
+      order = [...order.filter((k) => k !== key), key];
+      if (order.length > 5) order.shift();
+    } else {
+      const hit = await cache.get(key);
+      const want = order.includes(key);
+      if ((hit !== undefined) !== want) mismatches++;
+      if (want) order = [...order.filter((k) => k !== key), key];
+    }
+    if (cache.size !== order.length) mismatches++;
+  }
+  t.equal(mismatches, 0, 'same hits, misses and size at every step');
+  // Setting an existing key replaces its value and makes it the youngest.
+  await cache.set('k1', result(-1), 60);
+  t.same((await cache.get('k1'))?.predictions, [-1]);
+});

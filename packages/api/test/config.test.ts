@@ -21,6 +21,8 @@ t.test('set variables are read and typed', async (t) => {
     TRUST_PROXY: 'true',
     LOG_LEVEL: 'silent',
     CACHE_TTL_SECONDS: ' 60 ',
+    COALESCE_MAX_ROWS: '0',
+    COALESCE_WINDOW_MS: '2',
   });
   t.equal(config.port, 9000);
   t.equal(config.redisUrl, 'redis://127.0.0.1:6380');
@@ -29,6 +31,8 @@ t.test('set variables are read and typed', async (t) => {
   t.equal(config.deadlineDefaultMs, 500);
   t.equal(config.trustProxy, true);
   t.equal(config.cacheTtlSeconds, 60);
+  t.equal(config.coalesceMaxRows, 0, 'coalescing can be turned off');
+  t.equal(config.coalesceWindowMs, 2);
 });
 
 t.test('a blank variable counts as unset', async (t) => {
@@ -52,6 +56,8 @@ const bad: [string, Record<string, string>][] = [
   ['BODY_LIMIT_BYTES', { BODY_LIMIT_BYTES: '10' }],
   ['MAX_ROWS_PER_REQUEST', { MAX_ROWS_PER_REQUEST: '0' }],
   ['RPC_POOL_SIZE', { RPC_POOL_SIZE: '0' }],
+  ['COALESCE_MAX_ROWS', { COALESCE_MAX_ROWS: '-1' }],
+  ['COALESCE_WINDOW_MS', { COALESCE_WINDOW_MS: '1001' }],
   ['SHUTDOWN_GRACE_MS', { SHUTDOWN_GRACE_MS: 'soon' }],
   ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
   ['TRUST_PROXY', { TRUST_PROXY: 'yes' }],

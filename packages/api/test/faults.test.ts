@@ -1,3 +1,4 @@
+import type { LightMyRequestResponse } from 'fastify';
 import t from 'tap';
 import {
   closeConnections,
@@ -161,16 +162,24 @@ t.test('a model whose queue is full answers 503 OVERLOADED with Retry-After', as
     worker.child.kill('SIGCONT');
   });
   // One message held by the paused worker, one in the queue at its bound, the rest refused.
-  const answers = await Promise.all(
-    Array.from({ length: 6 }, (_, i) =>
+  // Each request is sent once the previous one has left as its own message: sent together,
+  // the coalescer would carry them all in one.
+  const rpc = gw.owned.deps.rpc;
+  const sent = () => (rpc.metrics() as { calls: number }).calls;
+  const pending: Promise<LightMyRequestResponse>[] = [];
+  for (let i = 0; i < 6; i++) {
+    const before = sent();
+    pending.push(
       gw.app.inject({
         method: 'POST',
         url: '/predict',
         headers: { 'x-request-timeout-ms': '1500' },
         payload: { model_name: name, input_data: [[5, 3, 1, i / 10]] },
       }),
-    ),
-  );
+    );
+    await waitFor(`request ${i} sent`, () => sent() > before);
+  }
+  const answers = await Promise.all(pending);
   worker.child.kill('SIGCONT');
   const overloaded = answers.filter((r) => r.statusCode === 503);
   t.ok(overloaded.length >= 1, `${overloaded.length} requests were refused`);

@@ -8,11 +8,13 @@ import {
   waitFor,
 } from './helpers/stack.js';
 
+const CLIENTS = 16;
+
 t.test(
   'SIGTERM under load: every request already sent is answered, then the process exits 0',
   async (t) => {
     const { name, dir } = await uniqueModel(t, 'slow');
-    spawnWorker(t, dir);
+    const worker = spawnWorker(t, dir);
     const port = await freePort();
     const gateway = spawnNode(t, API_MAIN, {
       PORT: String(port),
@@ -37,13 +39,9 @@ t.test(
       while (Date.now() < sigtermAt + 2000) {
         const startedAt = Date.now();
         const k = seq++;
-        // Many rows of the slow model, so calls are still in flight when the signal lands.
-        const rows = Array.from({ length: 200 }, (_, r) => [
-          4 + (k % 100) / 50,
-          3,
-          1 + r / 100,
-          0.5,
-        ]);
+        // Many rows of the slow model, so calls are still in flight when the signal lands, and
+        // new ones each time (no cache hit), so a paused worker holds every client.
+        const rows = Array.from({ length: 200 }, (_, r) => [4 + k / 1000, 3, 1 + r / 100, 0.5]);
         let status: number | string;
         try {
           const res = await fetch(`${base}/predict`, {
@@ -60,11 +58,25 @@ t.test(
         if (startedAt >= sigtermAt && typeof status === 'string') return; // refused: gone
       }
     };
-    const clients = Array.from({ length: 16 }, client);
+    const clients = Array.from({ length: CLIENTS }, client);
     await waitFor('load to build up', () => before.length >= 100, 60_000);
+    // Pause the worker and let every client's next request reach the gateway and wait there.
+    // A request still on its way when the signal lands would meet HTTP/1.1's keep-alive race
+    // (its idle socket closed before the server read it), which the requests after SIGTERM
+    // cover; the ones before it must all be answered.
+    worker.child.kill('SIGSTOP');
+    t.teardown(() => {
+      worker.child.kill('SIGCONT');
+    });
+    await waitFor('every client to wait at the gateway', async () => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      const waiting = Number(/^rpc_calls_in_flight (\d+)$/m.exec(text)?.[1] ?? -1);
+      return waiting === CLIENTS && seq - before.length === CLIENTS;
+    });
     const inFlight = seq - before.length;
     sigtermAt = Date.now();
     gateway.child.kill('SIGTERM');
+    worker.child.kill('SIGCONT');
     await Promise.all(clients);
     const exit = await gateway.exited;
 
