@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm bench`: the local benchmark harness's command line. See docs/readme/loadtest.md.
+// `pnpm bench`: the local benchmark harness's command line. See the README, "Load testing and benchmarks".
 
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';

@@ -59,12 +59,13 @@ export function toRow(result: CellResult): ResultRow {
   return row;
 }
 
-/** Adds speedup_vs_1_worker to the slow 2-worker row when both slow rows are present. */
+/** Gives every "<x>-2-workers" row its speed-up over the "<x>-1-worker" row, when both ran. */
 export function addWorkerSpeedup(rows: ResultRow[]): void {
-  const one = rows.find((r) => r.scenario === 'slow-uncached-1-worker');
-  const two = rows.find((r) => r.scenario === 'slow-uncached-2-workers');
-  if (one !== undefined && two !== undefined && one.rps > 0) {
-    two.speedup_vs_1_worker = round(two.rps / one.rps, 2);
+  for (const two of rows) {
+    if (!two.scenario.endsWith('-2-workers')) continue;
+    const oneName = `${two.scenario.slice(0, -'-2-workers'.length)}-1-worker`;
+    const one = rows.find((r) => r.scenario === oneName);
+    if (one !== undefined && one.rps > 0) two.speedup_vs_1_worker = round(two.rps / one.rps, 2);
   }
 }
 

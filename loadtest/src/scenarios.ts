@@ -15,6 +15,11 @@ export interface PlannedCell {
 // The open loop may need more sockets than its rate × latency; 64 covers 350 req/s up to ~180 ms.
 const OPEN_LOOP_SOCKETS = 64;
 const MODEL_CONCURRENCY = 64;
+// The worker-scaling cells send this many rows per request. With one row per request the gateway
+// coalesces 64 callers into a few messages and one slow worker idles at about half a core, so a
+// second worker has nothing to add; 32 rows make the model's compute the bottleneck, which is
+// what adding a worker is for.
+const SCALING_ROWS = 32;
 
 /**
  * The scenarios of issue 6, in run order. The slow 2-worker cell comes last because adding a
@@ -60,13 +65,21 @@ export function planCells(
     ),
   ];
   if (canScaleWorkers) {
+    const slowBulk: Workload = {
+      kind: 'unique',
+      model: 'slow',
+      route: 'predict',
+      rows: SCALING_ROWS,
+    };
     cells.push(
+      closed('slow-32rows-1-worker', MODEL_CONCURRENCY, slowBulk, 1),
       closed(
         'slow-uncached-2-workers',
         MODEL_CONCURRENCY,
         { kind: 'unique', model: 'slow', route: 'predict' },
         2,
       ),
+      closed('slow-32rows-2-workers', MODEL_CONCURRENCY, slowBulk, 2),
     );
   }
   if (options.only.length === 0) return cells;

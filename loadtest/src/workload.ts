@@ -15,7 +15,7 @@ import {
  * with unique inputs.
  */
 export type Workload =
-  | { kind: 'unique'; model: string; route: Route }
+  | { kind: 'unique'; model: string; route: Route; rows?: number }
   | { kind: 'fixed'; model: string; route: Route }
   | { kind: 'mixed' };
 
@@ -54,12 +54,12 @@ export function requestSource(
   if (workload.kind === 'unique') {
     const shape = shapeOf(shapes, workload.model);
     const path = routePath(workload.route, shape.name);
-    return () => ({
-      path,
-      body: JSON.stringify(
-        routeBody(workload.route, shape, [uniqueRow(shape.features, salt + i++)]),
-      ),
-    });
+    const rows = workload.rows ?? 1;
+    return () => {
+      const batch: number[][] = [];
+      for (let r = 0; r < rows; r++) batch.push(uniqueRow(shape.features, salt + i++));
+      return { path, body: JSON.stringify(routeBody(workload.route, shape, batch)) };
+    };
   }
   // Fail before the run starts, not on the first request to a model without a shape.
   for (const name of MODEL_NAMES) shapeOf(shapes, name);

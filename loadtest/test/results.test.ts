@@ -47,13 +47,17 @@ t.test(
   },
 );
 
-t.test('the slow 2-worker row gets its speed-up over 1 worker', async (t) => {
+t.test('each 2-worker row gets its speed-up over its own 1-worker row', async (t) => {
   const rows = [
     toRow(result({ scenario: 'slow-uncached-1-worker', ok: 1000 })),
-    toRow(result({ scenario: 'slow-uncached-2-workers', ok: 1700 })),
+    toRow(result({ scenario: 'slow-32rows-1-worker', ok: 400 })),
+    toRow(result({ scenario: 'slow-uncached-2-workers', ok: 1100 })),
+    toRow(result({ scenario: 'slow-32rows-2-workers', ok: 700 })),
   ];
   addWorkerSpeedup(rows);
-  t.equal(rows[1]?.speedup_vs_1_worker, 1.7);
+  t.equal(rows[2]?.speedup_vs_1_worker, 1.1);
+  t.equal(rows[3]?.speedup_vs_1_worker, 1.75);
+  t.equal(rows[0]?.speedup_vs_1_worker, undefined);
 });
 
 t.test('targets are judged met, missed, or not run', async (t) => {

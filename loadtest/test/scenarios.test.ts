@@ -20,11 +20,13 @@ t.test('the full matrix covers every scenario of the issue, slow 2-worker last',
     'fast-uncached-v2@64',
     'mixed-3-2-1-uncached@64',
     'slow-uncached-1-worker@64',
+    'slow-32rows-1-worker@64',
     'slow-uncached-2-workers@64',
+    'slow-32rows-2-workers@64',
   ]);
   t.same(
     cells.map((c) => c.slowWorkers),
-    [null, null, null, null, null, null, null, null, null, null, null, 1, 2],
+    [null, null, null, null, null, null, null, null, null, null, null, 1, 1, 2, 2],
   );
 });
 
@@ -43,7 +45,9 @@ t.test('only keeps the scenarios its patterns match', async (t) => {
       'fast-cached@64',
       'fast-cached@256',
       'slow-uncached-1-worker@64',
+      'slow-32rows-1-worker@64',
       'slow-uncached-2-workers@64',
+      'slow-32rows-2-workers@64',
     ],
   );
 });
