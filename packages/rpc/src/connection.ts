@@ -79,6 +79,29 @@ export class AmqpConnection extends EventEmitter {
     }
   }
 
+  /**
+   * Opens the connection and runs `setup` on it; every later reconnect hands its new model to
+   * `onReconnect`. If the first setup fails the connection is closed, so the owner can start over
+   * with a fresh one (each start attempt owns its own connection).
+   */
+  async openWith(
+    setup: (model: ChannelModel) => Promise<void>,
+    onReconnect: (model: ChannelModel) => void,
+  ): Promise<void> {
+    // The first 'connect' is the one open() makes, set up below; only later ones are reconnects.
+    let first = true;
+    this.on('connect', (model: ChannelModel) => {
+      if (first) first = false;
+      else onReconnect(model);
+    });
+    try {
+      await setup(await this.open());
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
   /** The live model now or after the next reconnect; null once closed. */
   ready(): Promise<ChannelModel | null> {
     if (this.#closed) return Promise.resolve(null);

@@ -95,24 +95,19 @@ export class PresencePublisher<TMeta> {
     // Each attempt has its own connection, closed if the attempt fails.
     const conn = new AmqpConnection(this.#settings, this.#log);
     this.#conn = conn;
-    // The first 'connect' is this attempt's own, set up below; only later ones are reconnects.
-    let first = true;
-    conn.on('connect', (model: ChannelModel) => {
-      if (first) {
-        first = false;
-        return;
-      }
-      if (this.#channel !== null || this.#stopped !== null) return;
-      this.#setup(model).catch((err: unknown) =>
-        this.#log.warn({ err }, 'presence publisher setup failed'),
-      );
-    });
     try {
-      await this.#setup(await conn.open());
+      await conn.openWith(
+        (model) => this.#setup(model),
+        (model) => {
+          if (this.#channel !== null || this.#stopped !== null) return;
+          this.#setup(model).catch((err: unknown) =>
+            this.#log.warn({ err }, 'presence publisher setup failed'),
+          );
+        },
+      );
     } catch (err) {
       this.#channel = null;
       this.#conn = null;
-      await conn.close();
       throw err;
     }
     this.#timer = setInterval(() => this.announce(), this.#intervalMs);

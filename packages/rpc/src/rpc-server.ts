@@ -116,24 +116,15 @@ export abstract class RpcServer<TReq = unknown, TRes = unknown> extends EventEmi
   async #start(): Promise<void> {
     const conn = new AmqpConnection(this.#s, this.#log);
     this.#conn = conn;
-    // Each start() attempt has its own connection; its first 'connect' is set up below.
-    let first = true;
-    conn.on('connect', (model: ChannelModel) => {
-      if (first) {
-        first = false;
-        return;
-      }
-      this.#m.reconnects++;
-      this.#setupAttempt = 0;
-      this.#trySetup(model);
-    });
     conn.on('disconnect', (err: Error) => this.emit('disconnect', err));
-    try {
-      await this.#setup(await conn.open());
-    } catch (err) {
-      await conn.close();
-      throw err;
-    }
+    await conn.openWith(
+      (model) => this.#setup(model),
+      (model) => {
+        this.#m.reconnects++;
+        this.#setupAttempt = 0;
+        this.#trySetup(model);
+      },
+    );
   }
 
   async #setup(model: ChannelModel): Promise<void> {
