@@ -1,17 +1,15 @@
 import { EventEmitter } from 'node:events';
-import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import { AmqpConnection } from './connection.js';
+import type { Channel, ConsumeMessage } from 'amqplib';
 import { CONTENT_TYPE } from './envelope.js';
-import { RpcError } from './errors.js';
 import type { Logger } from './logger.js';
 import { resolveLogger } from './logger.js';
-import type { ConnectionSettings } from './options.js';
 import { checkObject, connectionSettings, DEFAULT_URL, int, logger, str } from './options.js';
 import {
   DEFAULT_PRESENCE_EXCHANGE,
   DEFAULT_PROBE_EXCHANGE,
   parseAnnouncement,
 } from './presence.js';
+import { PresenceLink } from './presence-link.js';
 
 export interface PresenceTrackerOptions {
   /** Default `'amqp://guest:guest@127.0.0.1:5672'`. */
@@ -47,87 +45,51 @@ const SWEEP_MS = 500;
  * appears, its meta changes, or one of its instances comes, goes, expires or flips readiness.
  */
 export class PresenceTracker<TMeta> extends EventEmitter {
-  readonly #settings: ConnectionSettings;
-  #conn: AmqpConnection | null = null;
   readonly #log: Logger;
-  readonly #exchange: string;
-  readonly #probeExchange: string;
   readonly #ttlFactor: number;
   readonly #services = new Map<string, Service<TMeta>>();
-  #channel: Channel | null = null;
-  #timer: NodeJS.Timeout | null = null;
-  #started: Promise<void> | null = null;
-  #stopped: Promise<void> | null = null;
+  readonly #link: PresenceLink;
 
   constructor(options: PresenceTrackerOptions = {}) {
     super();
     const o = checkObject('PresenceTracker options', options, KEYS);
-    this.#exchange = str(o, 'exchange', DEFAULT_PRESENCE_EXCHANGE, 255);
-    this.#probeExchange = str(o, 'probeExchange', DEFAULT_PROBE_EXCHANGE, 255);
+    const exchange = str(o, 'exchange', DEFAULT_PRESENCE_EXCHANGE, 255);
+    const probeExchange = str(o, 'probeExchange', DEFAULT_PROBE_EXCHANGE, 255);
     this.#ttlFactor = int(o, 'ttlFactor', 3, 1, 1000);
     this.#log = resolveLogger(logger(o));
-    const settings = connectionSettings(o, {
-      url: DEFAULT_URL,
-      heartbeatSeconds: 10,
-      reconnectInitialDelayMs: 100,
-      reconnectMaxDelayMs: 5000,
-      connectionName: 'mlapi-presence-tracker',
+    this.#link = new PresenceLink({
+      settings: connectionSettings(o, {
+        url: DEFAULT_URL,
+        heartbeatSeconds: 10,
+        reconnectInitialDelayMs: 100,
+        reconnectMaxDelayMs: 5000,
+        connectionName: 'mlapi-presence-tracker',
+      }),
+      log: this.#log,
+      what: 'presence tracker',
+      exchange,
+      probeExchange,
+      listenTo: exchange,
+      onMessage: (message) => this.#onMessage(message),
+      // Publishers answer a probe at once, so the live set is known in one round trip, not one
+      // interval.
+      onChannel: (channel: Channel) =>
+        channel.publish(probeExchange, '', Buffer.from('{"kind":"probe"}'), {
+          contentType: CONTENT_TYPE,
+          persistent: false,
+        }),
+      onTick: () => this.#sweep(),
+      tickMs: SWEEP_MS,
     });
-    this.#settings = settings;
   }
 
+  /** Connects and probes for live publishers. */
   start(): Promise<void> {
-    if (this.#stopped !== null) {
-      return Promise.reject(new RpcError('RPC_CLOSED', 'presence tracker stopped'));
-    }
-    this.#started ??= this.#start().catch((err: unknown) => {
-      // A failed start leaves nothing open, so start() may be called again.
-      this.#started = null;
-      throw err;
-    });
-    return this.#started;
+    return this.#link.start();
   }
 
-  async #start(): Promise<void> {
-    // Each attempt has its own connection, closed if the attempt fails.
-    const conn = new AmqpConnection(this.#settings, this.#log);
-    this.#conn = conn;
-    try {
-      await conn.openWith(
-        (model) => this.#setup(model),
-        (model) => {
-          if (this.#channel !== null || this.#stopped !== null) return;
-          this.#setup(model).catch((err: unknown) =>
-            this.#log.warn({ err }, 'presence tracker setup failed'),
-          );
-        },
-      );
-    } catch (err) {
-      this.#channel = null;
-      this.#conn = null;
-      throw err;
-    }
-    this.#timer = setInterval(() => this.#sweep(), SWEEP_MS);
-    this.#timer.unref();
-  }
-
-  async #setup(model: ChannelModel): Promise<void> {
-    const channel = await model.createChannel();
-    channel.on('error', (err: Error) => this.#log.warn({ err }, 'presence channel error'));
-    channel.on('close', () => {
-      if (this.#channel === channel) this.#channel = null;
-    });
-    await channel.assertExchange(this.#exchange, 'fanout', { durable: true });
-    await channel.assertExchange(this.#probeExchange, 'fanout', { durable: true });
-    const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
-    await channel.bindQueue(queue, this.#exchange, '');
-    await channel.consume(queue, (message) => this.#onMessage(message), { noAck: true });
-    this.#channel = channel;
-    // Publishers answer at once, so the live set is known in one round trip, not one interval.
-    channel.publish(this.#probeExchange, '', Buffer.from('{"kind":"probe"}'), {
-      contentType: CONTENT_TYPE,
-      persistent: false,
-    });
+  stop(): Promise<void> {
+    return this.#link.stop();
   }
 
   services(): string[] {
@@ -147,17 +109,6 @@ export class PresenceTracker<TMeta> extends EventEmitter {
       if (instance.ready && this.#alive(instance, now)) live++;
     }
     return live;
-  }
-
-  async stop(): Promise<void> {
-    this.#stopped ??= (async () => {
-      await this.#started?.catch(() => undefined);
-      if (this.#timer !== null) clearInterval(this.#timer);
-      this.#timer = null;
-      this.#channel = null;
-      await this.#conn?.close();
-    })();
-    return this.#stopped;
   }
 
   #alive(instance: Instance, now: number): boolean {

@@ -1,0 +1,117 @@
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import { AmqpConnection, closeChannel } from './connection.js';
+import { RpcError } from './errors.js';
+import type { Logger } from './logger.js';
+import type { ConnectionSettings } from './options.js';
+
+export interface PresenceLinkOptions {
+  settings: ConnectionSettings;
+  log: Logger;
+  /** For messages: 'presence publisher' or 'presence tracker'. */
+  what: string;
+  /** Both fanout exchanges are declared by either side, whichever starts first. */
+  exchange: string;
+  probeExchange: string;
+  /** The exchange this side listens to, through a private queue. */
+  listenTo: string;
+  onMessage: (message: ConsumeMessage | null) => void;
+  /** Runs whenever a channel is ready: after start and after every reconnect. */
+  onChannel: (channel: Channel) => void;
+  /** Runs every tickMs while started. */
+  onTick: () => void;
+  tickMs: number;
+}
+
+/**
+ * The connection side of presence, shared by publisher and tracker: one channel with a private
+ * queue bound to one fanout exchange, set up again after every reconnect, and a ticking timer.
+ * `start()` may be retried after a failure (each attempt has its own connection, closed if the
+ * attempt fails); after `stop()` it rejects RPC_CLOSED.
+ */
+export class PresenceLink {
+  readonly #o: PresenceLinkOptions;
+  #conn: AmqpConnection | null = null;
+  #channel: Channel | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #started: Promise<void> | null = null;
+  #stopped: Promise<void> | null = null;
+
+  constructor(options: PresenceLinkOptions) {
+    this.#o = options;
+  }
+
+  /** The open channel, or null while disconnected or stopped. */
+  get channel(): Channel | null {
+    return this.#channel;
+  }
+
+  start(): Promise<void> {
+    if (this.#stopped !== null) {
+      return Promise.reject(new RpcError('RPC_CLOSED', `${this.#o.what} stopped`));
+    }
+    this.#started ??= this.#start().catch((err: unknown) => {
+      // A failed start leaves nothing open, so start() may be called again.
+      this.#started = null;
+      throw err;
+    });
+    return this.#started;
+  }
+
+  async #start(): Promise<void> {
+    const conn = new AmqpConnection(this.#o.settings, this.#o.log);
+    this.#conn = conn;
+    try {
+      await conn.openWith(
+        (model) => this.#setup(model),
+        (model) => {
+          if (this.#channel !== null || this.#stopped !== null) return;
+          this.#setup(model).catch((err: unknown) =>
+            this.#o.log.warn({ err }, `${this.#o.what} setup failed`),
+          );
+        },
+      );
+    } catch (err) {
+      this.#channel = null;
+      this.#conn = null;
+      throw err;
+    }
+    this.#timer = setInterval(this.#o.onTick, this.#o.tickMs);
+    // Presence alone should not keep a process alive.
+    this.#timer.unref();
+  }
+
+  async #setup(model: ChannelModel): Promise<void> {
+    const o = this.#o;
+    const channel = await model.createChannel();
+    channel.on('error', (err: Error) => o.log.warn({ err }, 'presence channel error'));
+    channel.on('close', () => {
+      if (this.#channel === channel) this.#channel = null;
+    });
+    await channel.assertExchange(o.exchange, 'fanout', { durable: true });
+    await channel.assertExchange(o.probeExchange, 'fanout', { durable: true });
+    const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
+    await channel.bindQueue(queue, o.listenTo, '');
+    await channel.consume(queue, o.onMessage, { noAck: true });
+    this.#channel = channel;
+    o.onChannel(channel);
+  }
+
+  /** Stops the timer, runs `last` (a goodbye) while the channel is still open, then closes. */
+  stop(last?: () => void): Promise<void> {
+    this.#stopped ??= this.#stop(last);
+    return this.#stopped;
+  }
+
+  async #stop(last?: () => void): Promise<void> {
+    await this.#started?.catch(() => undefined);
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    last?.();
+    const channel = this.#channel;
+    this.#channel = null;
+    // Channel first: its close-ok proves the broker took what was published last; closing only
+    // the connection can drop it.
+    if (channel !== null) await closeChannel(channel);
+    await this.#conn?.close();
+  }
+}
