@@ -3,8 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { ChannelModel } from 'amqplib';
 import { connect } from 'amqplib';
-import type { RpcContext } from '../src/index.js';
-import { RemoteError, RpcServer } from '../src/index.js';
+import type { Test } from 'tap';
+import type { RpcClientOptions, RpcContext } from '../src/index.js';
+import { RemoteError, RpcClient, RpcServer } from '../src/index.js';
 
 export const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 const run = promisify(execFile);
@@ -27,6 +28,26 @@ export async function deleteQueues(...queues: string[]): Promise<void> {
   } finally {
     await model.close();
   }
+}
+
+/**
+ * Starts `server`, connects a client to the same broker, and after the test closes the client,
+ * stops the server and deletes its queue.
+ */
+export async function startPair<TReq, TRes>(
+  t: Test,
+  server: RpcServer<TReq, TRes>,
+  clientOptions: RpcClientOptions = {},
+): Promise<RpcClient> {
+  await server.start();
+  const client = new RpcClient({ url: AMQP_URL, logger: null, ...clientOptions });
+  await client.connect();
+  t.teardown(async () => {
+    await client.close();
+    await server.stop();
+    await deleteQueues(server.queue);
+  });
+  return client;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   closeConnectionsNamed,
   deleteQueues,
   EchoServer,
+  startPair,
   unique,
   until,
 } from './helpers.js';
@@ -86,14 +87,7 @@ t.test(
       logger: null,
       connectionName: serverName,
     });
-    await server.start();
-    const client = new RpcClient({ url: AMQP_URL, logger: null });
-    await client.connect();
-    t.teardown(async () => {
-      await client.close();
-      await server.stop();
-      await deleteQueues(queue);
-    });
+    const client = await startPair(t, server);
     const call = client.call<{ context: { redelivered: boolean } }>(queue, { delayMs: 4000 });
     await until(() => server.seen.length === 1);
     await closeConnectionsNamed(serverName);

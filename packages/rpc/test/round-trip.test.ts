@@ -1,19 +1,12 @@
 import type { ConsumeMessage } from 'amqplib';
 import t from 'tap';
 import { RpcClient } from '../src/index.js';
-import { AMQP_URL, admin, deleteQueues, EchoServer, unique } from './helpers.js';
+import { AMQP_URL, admin, EchoServer, startPair, unique } from './helpers.js';
 
 t.test('a round trip works', async (t) => {
   const queue = unique('rt');
   const server = new EchoServer({ url: AMQP_URL, queue, logger: null });
-  await server.start();
-  const client = new RpcClient({ url: AMQP_URL, logger: null });
-  await client.connect();
-  t.teardown(async () => {
-    await client.close();
-    await server.stop();
-    await deleteQueues(queue);
-  });
+  const client = await startPair(t, server);
 
   t.ok(server.consuming, 'the server is consuming');
   t.ok(client.connected, 'the client is connected');
@@ -32,14 +25,7 @@ t.test('2,000 concurrent calls with distinct payloads each get their own answer'
     prefetch: 256,
     concurrency: 64,
   });
-  await server.start();
-  const client = new RpcClient({ url: AMQP_URL, logger: null });
-  await client.connect();
-  t.teardown(async () => {
-    await client.close();
-    await server.stop();
-    await deleteQueues(queue);
-  });
+  const client = await startPair(t, server);
 
   const n = 2000;
   const replies = await Promise.all(
@@ -114,14 +100,7 @@ t.test('a call carries the DESIGN.md request properties and headers', async (t) 
 t.test('the server context carries request id, type, deadline and headers', async (t) => {
   const queue = unique('ctx');
   const server = new EchoServer({ url: AMQP_URL, queue, logger: null });
-  await server.start();
-  const client = new RpcClient({ url: AMQP_URL, logger: null });
-  await client.connect();
-  t.teardown(async () => {
-    await client.close();
-    await server.stop();
-    await deleteQueues(queue);
-  });
+  const client = await startPair(t, server);
   const deadline = Date.now() + 5000;
   const reply = await client.call<{ context: Record<string, unknown> }>(
     queue,

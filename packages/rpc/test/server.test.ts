@@ -5,7 +5,7 @@ import t from 'tap';
 import type { RpcBatchItem, RpcOutcome } from '../src/index.js';
 import { RemoteError, RpcClient, type RpcError } from '../src/index.js';
 import type { EchoRequest } from './helpers.js';
-import { AMQP_URL, admin, deleteQueues, EchoServer, unique, until } from './helpers.js';
+import { AMQP_URL, admin, deleteQueues, EchoServer, startPair, unique, until } from './helpers.js';
 
 /** An admin channel with a direct reply-to consumer, to talk to a server at the wire level. */
 async function wire(t: Test) {
@@ -48,14 +48,7 @@ t.test('an expired message is acked and never handled', async (t) => {
 t.test('a message that expires while queued is never handled', async (t) => {
   const queue = unique('expires-queued');
   const server = new EchoServer({ url: AMQP_URL, queue, logger: null, prefetch: 1 });
-  await server.start();
-  const client = new RpcClient({ url: AMQP_URL, logger: null });
-  await client.connect();
-  t.teardown(async () => {
-    await client.close();
-    await server.stop();
-    await deleteQueues(queue);
-  });
+  const client = await startPair(t, server);
   const busy = client.call(queue, { value: 'busy', delayMs: 600 });
   await until(() => server.seen.length === 1);
   const late = (await client
@@ -147,14 +140,7 @@ t.test('handleBatch takes the held messages as a batch, up to maxBatch', async (
     maxBatch: 16,
     batchWindowMs: 50,
   });
-  await server.start();
-  const client = new RpcClient({ url: AMQP_URL, logger: null });
-  await client.connect();
-  t.teardown(async () => {
-    await client.close();
-    await server.stop();
-    await deleteQueues(queue);
-  });
+  const client = await startPair(t, server);
   const replies = await Promise.all(
     Array.from({ length: 48 }, (_, i) => client.call<{ value: number }>(queue, { value: i })),
   );
