@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { ApiError } from './errors.js';
 
 export const TIMEOUT_HEADER = 'x-request-timeout-ms';
@@ -22,4 +23,19 @@ export function resolveDeadline(
   }
   if (parameterMs !== undefined) ms = Math.min(ms, parameterMs);
   return now + Math.min(ms, maxMs);
+}
+
+/** The deadline of an HTTP request: its timeout header (and a V2 parameter) within the limits. */
+export function requestDeadline(
+  headers: IncomingHttpHeaders,
+  limits: { readonly deadlineDefaultMs: number; readonly deadlineMaxMs: number },
+  parameterMs?: number,
+): number {
+  return resolveDeadline(
+    Date.now(),
+    headers[TIMEOUT_HEADER],
+    parameterMs,
+    limits.deadlineDefaultMs,
+    limits.deadlineMaxMs,
+  );
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { resolveDeadline, TIMEOUT_HEADER } from '../deadline.js';
+import { requestDeadline } from '../deadline.js';
 import { MODEL_NAME_PATTERN } from '../model-name.js';
 import { REQUEST_ID_PATTERN } from '../request-id.js';
 import { type RouteContext, toRows } from '../route-context.js';
@@ -45,13 +45,7 @@ export async function predictRoutes(app: FastifyInstance, ctx: RouteContext): Pr
     async (request) => {
       const body = request.body;
       const requestId = body.request_id ?? request.id;
-      const deadline = resolveDeadline(
-        Date.now(),
-        request.headers[TIMEOUT_HEADER],
-        undefined,
-        config.deadlineDefaultMs,
-        config.deadlineMaxMs,
-      );
+      const deadline = requestDeadline(request.headers, config);
       const { result, cached } = await predictor.predict({
         model: body.model_name,
         rows: toRows(body.input_data),

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { resolveDeadline, TIMEOUT_HEADER } from '../deadline.js';
+import { requestDeadline } from '../deadline.js';
 import type { RouteContext } from '../route-context.js';
 import { errorResponses, modelParams, predictResultProperties, rowsSchema } from '../schemas.js';
 
@@ -86,13 +86,7 @@ export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise
       },
     },
     async (request) => {
-      const deadline = resolveDeadline(
-        Date.now(),
-        request.headers[TIMEOUT_HEADER],
-        undefined,
-        config.deadlineDefaultMs,
-        config.deadlineMaxMs,
-      );
+      const deadline = requestDeadline(request.headers, config);
       const { result, cached } = await predictor.predict({
         model: request.params.model,
         rows: request.body.instances,

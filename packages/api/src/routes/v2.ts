@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { resolveDeadline, TIMEOUT_HEADER } from '../deadline.js';
+import { requestDeadline } from '../deadline.js';
 import { ApiError } from '../errors.js';
 import { REQUEST_ID_PATTERN } from '../request-id.js';
 import type { RouteContext } from '../route-context.js';
@@ -232,13 +232,7 @@ export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise
         throw new ApiError('BAD_INPUT', `model "${manifest.name}" has one input, "${expected}"`);
       }
       const rows = tensorToRows(input, manifest);
-      const deadline = resolveDeadline(
-        Date.now(),
-        request.headers[TIMEOUT_HEADER],
-        body.parameters?.timeout_ms,
-        config.deadlineDefaultMs,
-        config.deadlineMaxMs,
-      );
+      const deadline = requestDeadline(request.headers, config, body.parameters?.timeout_ms);
       const wanted = body.outputs?.map((o) => o.name);
       checkOutputNames(wanted);
       const requestId = body.id ?? request.id;
