@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ensureSetup, ROOT as root } from './setup.mjs';
 
 const order = [
+  'packages/contracts',
   'packages/rpc',
   'packages/worker',
   'packages/api',

@@ -13,6 +13,7 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 // Package folder → the build output whose age says whether it is stale.
 const BUILT = {
+  'packages/contracts': 'dist/index.js',
   'packages/rpc': 'dist/index.js',
   'packages/worker': 'dist/main.js',
   'packages/api': 'dist/main.js',
@@ -69,7 +70,7 @@ export function ensureSetup(options = {}) {
   });
   if (stale.length > 0) {
     const filters = stale.flatMap((dir) => ['--filter', `./${dir}`]);
-    // rpc first: the others compile against its declarations.
+    // contracts and rpc first: the others compile against their declarations.
     run(
       'pnpm',
       ['--workspace-concurrency=1', ...filters, 'run', 'build'],

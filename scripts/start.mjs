@@ -26,7 +26,10 @@ const fail = (text) => {
 
 // 1. Toolchain, dependencies, build: whatever is missing or stale.
 try {
-  ensureSetup({ say, packages: ['packages/rpc', 'packages/worker', 'packages/api'] });
+  ensureSetup({
+    say,
+    packages: ['packages/contracts', 'packages/rpc', 'packages/worker', 'packages/api'],
+  });
 } catch (err) {
   fail(err.message);
 }

@@ -234,7 +234,7 @@ function mtimeRange(dir: string, ext: string): { newest: number; oldest: number 
   return newest === Number.NEGATIVE_INFINITY ? null : { newest, oldest };
 }
 
-const STACK_PACKAGES = ['packages/rpc', 'packages/api', 'packages/worker'];
+const STACK_PACKAGES = ['packages/contracts', 'packages/rpc', 'packages/api', 'packages/worker'];
 
 /**
  * A fresh clone has no dist/ and maybe no models; a working copy may have a dist/ older than

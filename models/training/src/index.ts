@@ -9,7 +9,7 @@ export { createSession, predict } from './inference.js';
 export type { Dataset } from './iris.js';
 export { FEATURES, LABELS, loadIris, parseIrisCsv } from './iris.js';
 export type { Logger } from './logger.js';
-export type { Manifest, TensorSpec } from './manifest.js';
+export type { Manifest } from './manifest.js';
 export type { ModelName } from './models.js';
 export { MODEL_NAMES } from './models.js';
 export type { DenseLayer, Network } from './network.js';

@@ -1,14 +1,10 @@
+import type { ModelManifest } from '@mlapi/contracts';
 import { FEATURES } from './iris.js';
 import { INPUT_NAME, IR_VERSION, OPSET, OUTPUT_NAME } from './onnx-export.js';
 
-/** models/<name>/model.json, as docs/architecture.md fixes it (plus export details). */
-export interface Manifest {
-  readonly name: string;
-  readonly version: string;
+/** models/<name>/model.json: the shared contract (@mlapi/contracts) plus export details. */
+export interface Manifest extends ModelManifest {
   readonly platform: 'onnxruntime';
-  readonly inputs: readonly TensorSpec[];
-  readonly outputs: readonly TensorSpec[];
-  readonly labels: readonly string[];
   /** Held-out accuracy measured by ONNX Runtime on the exported graph. */
   readonly accuracy: number;
   readonly description: string;
@@ -20,12 +16,6 @@ export interface Manifest {
   readonly irVersion: number;
   readonly sha256: string;
   readonly training: Readonly<Record<string, unknown>>;
-}
-
-export interface TensorSpec {
-  readonly name: string;
-  readonly datatype: 'FP32';
-  readonly shape: readonly number[];
 }
 
 export function buildManifest(fields: {

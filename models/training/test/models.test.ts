@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { parseManifest } from '@mlapi/contracts';
 import t from 'tap';
 import { DEFAULT_OPTIONS } from '../src/export-options.js';
 import { createSession, predict } from '../src/inference.js';
@@ -61,6 +62,7 @@ for (const name of MODEL_NAMES) {
       labels: [...LABELS],
     });
     t.equal(manifest.sha256, createHash('sha256').update(bytes).digest('hex'));
+    t.doesNotThrow(() => parseManifest(manifest), 'workers and the gateway accept it');
     const cost = graphCost(bytes);
     t.equal(manifest.parameters, cost.parameters, 'parameter count matches the graph');
     t.equal(manifest.flopsPerRow, cost.flops, 'FLOPs per row match the graph');

@@ -49,7 +49,8 @@ declare module 'fastify' {
   }
 }
 
-const NOT_FOUND = 'NOT_FOUND';
+/** The route label of requests that matched no route. */
+const NO_ROUTE = 'NOT_FOUND';
 
 /**
  * Builds the gateway; never listens (main.ts does). Given `deps`, the caller owns them and
@@ -133,7 +134,7 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
     done(null, payload);
   });
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? NOT_FOUND;
+    const route = request.routeOptions.url ?? NO_ROUTE;
     const seconds = reply.elapsedTime / 1000;
     metrics.httpDuration.observe(
       { route, method: request.method, status: reply.statusCode },
@@ -161,7 +162,7 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
   app.setNotFoundHandler((request, reply) => {
     const body: ErrorBody = {
       error: `no route ${request.method} ${request.url.slice(0, 200)}`,
-      code: 'BAD_INPUT',
+      code: 'NOT_FOUND',
       request_id: request.id,
     };
     return reply.status(404).send(body);

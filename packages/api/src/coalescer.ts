@@ -1,5 +1,5 @@
+import { isPredictResult, type PredictResult } from '@mlapi/contracts';
 import { ApiError } from './errors.js';
-import { isPredictResult, type PredictResult } from './predict-result.js';
 import type { RpcCaller } from './predictor.js';
 
 type Rows = readonly (readonly number[])[];

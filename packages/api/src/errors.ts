@@ -1,13 +1,7 @@
-/** The wire error codes of DESIGN.md; every component speaks these. */
-export type ErrorCode =
-  | 'BAD_INPUT'
-  | 'UNAUTHENTICATED'
-  | 'UNKNOWN_MODEL'
-  | 'RATE_LIMITED'
-  | 'OVERLOADED'
-  | 'UNAVAILABLE'
-  | 'TIMEOUT'
-  | 'INTERNAL';
+import { isWireErrorCode, WIRE_ERROR_CODES, type WireErrorCode } from '@mlapi/contracts';
+
+/** The wire error codes of DESIGN.md (@mlapi/contracts); every component speaks these. */
+export type ErrorCode = WireErrorCode;
 
 interface CatalogueEntry {
   readonly status: number;
@@ -19,15 +13,19 @@ interface CatalogueEntry {
 export const ERROR_CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = Object.freeze({
   BAD_INPUT: { status: 400 },
   UNAUTHENTICATED: { status: 401 },
+  FORBIDDEN: { status: 403 },
   UNKNOWN_MODEL: { status: 404 },
+  NOT_FOUND: { status: 404 },
+  CONFLICT: { status: 409 },
   RATE_LIMITED: { status: 429, retryAfterSeconds: 1 },
+  QUOTA_EXCEEDED: { status: 429, retryAfterSeconds: 1 },
   OVERLOADED: { status: 503, retryAfterSeconds: 1 },
   UNAVAILABLE: { status: 503, retryAfterSeconds: 1 },
   TIMEOUT: { status: 504 },
   INTERNAL: { status: 500 },
 });
 
-export const ERROR_CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
+export const ERROR_CODES: readonly ErrorCode[] = WIRE_ERROR_CODES;
 
 /** How @mlapi/rpc's codes read to an HTTP caller. RPC_REMOTE carries its own wire code. */
 const RPC_CODES: Readonly<Record<string, ErrorCode>> = Object.freeze({
@@ -73,10 +71,6 @@ export class ApiError extends Error {
   }
 }
 
-function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && Object.hasOwn(ERROR_CATALOGUE, value);
-}
-
 interface CodedError {
   code?: unknown;
   statusCode?: unknown;
@@ -95,7 +89,7 @@ export function toApiError(err: unknown): ApiError {
   const code = typeof e.code === 'string' ? e.code : '';
   const message = typeof e.message === 'string' ? e.message : 'internal error';
   if (code === 'RPC_REMOTE') {
-    const remote = isErrorCode(e.remoteCode) ? e.remoteCode : 'INTERNAL';
+    const remote = isWireErrorCode(e.remoteCode) ? e.remoteCode : 'INTERNAL';
     const text = typeof e.remoteMessage === 'string' ? e.remoteMessage : message;
     return new ApiError(remote, remote === 'INTERNAL' ? 'the model worker failed' : text, {
       cause: err,

@@ -12,9 +12,6 @@ export type { OwnedDeps } from './deps.js';
 export { createDeps } from './deps.js';
 export type { ErrorBody, ErrorCode } from './errors.js';
 export { ApiError, ERROR_CATALOGUE, ERROR_CODES, toApiError } from './errors.js';
-export type { ModelManifest } from './manifest.js';
-export { parseManifest } from './manifest.js';
-export type { PredictResult } from './predict-result.js';
 export type {
   Prediction,
   PredictionServiceOptions,

@@ -1,12 +1,16 @@
 import { performance } from 'node:perf_hooks';
+import {
+  isModelName,
+  isPredictResult,
+  type ModelSpec,
+  modelQueue,
+  type PredictResult,
+} from '@mlapi/contracts';
 import type { PredictionCache } from './cache/prediction-cache.js';
 import { hashedKey, localKey } from './cache-key.js';
 import type { Coalescer } from './coalescer.js';
 import { ApiError, toApiError } from './errors.js';
-import type { ModelManifest } from './manifest.js';
 import type { GatewayMetrics } from './metrics.js';
-import { isModelName, modelQueue } from './model-name.js';
-import { isPredictResult, type PredictResult } from './predict-result.js';
 import type { ModelRegistry } from './registry.js';
 
 /** The part of @mlapi/rpc's RpcClient the predictor uses. */
@@ -36,7 +40,7 @@ export interface Prediction {
 export interface Predictor {
   predict(request: PredictRequest): Promise<Prediction>;
   /** The manifest of a known model, for routes that describe models. */
-  model(name: string): ModelManifest;
+  model(name: string): ModelSpec;
 }
 
 export interface PredictionServiceOptions {
@@ -79,7 +83,7 @@ export class PredictionService implements Predictor {
     this.#coalescer = options.coalescer ?? null;
   }
 
-  model(name: string): ModelManifest {
+  model(name: string): ModelSpec {
     if (!isModelName(name)) throw new ApiError('BAD_INPUT', 'invalid model name');
     const manifest = this.#registry.get(name);
     if (manifest === undefined) throw new ApiError('UNKNOWN_MODEL', `no model named "${name}"`);
@@ -102,7 +106,7 @@ export class PredictionService implements Predictor {
     }
   }
 
-  async #predict(manifest: ModelManifest, request: PredictRequest): Promise<Prediction> {
+  async #predict(manifest: ModelSpec, request: PredictRequest): Promise<Prediction> {
     this.#checkRows(manifest, request.rows);
     // Serialised once: it is both keys. A shared cache needs the stable hash; the in-process
     // cache and the flights map key on the canonical rows themselves (no SHA-256 per request).
@@ -133,11 +137,7 @@ export class PredictionService implements Predictor {
     return { result: await promise, cached: false };
   }
 
-  async #call(
-    manifest: ModelManifest,
-    request: PredictRequest,
-    key: string,
-  ): Promise<PredictResult> {
+  async #call(manifest: ModelSpec, request: PredictRequest, key: string): Promise<PredictResult> {
     const queue = modelQueue(manifest.name);
     // Counted per request, coalesced or not: each caller is waiting on an RPC.
     this.#metrics.rpcInFlight.inc();
@@ -174,7 +174,7 @@ export class PredictionService implements Predictor {
     return hit;
   }
 
-  #checkRows(manifest: ModelManifest, rows: readonly (readonly number[])[]): void {
+  #checkRows(manifest: ModelSpec, rows: readonly (readonly number[])[]): void {
     if (rows.length === 0) throw new ApiError('BAD_INPUT', 'at least one row is required');
     if (rows.length > this.#maxRows) {
       throw new ApiError('BAD_INPUT', `at most ${this.#maxRows} rows per request`);

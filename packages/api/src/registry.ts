@@ -1,5 +1,10 @@
-import { type ModelManifest, parseManifest } from './manifest.js';
-import { modelQueue } from './model-name.js';
+import {
+  isModelName,
+  type ModelSpec,
+  modelOfQueue,
+  modelQueue,
+  parseManifest,
+} from '@mlapi/contracts';
 
 /** The part of @mlapi/rpc's PresenceTracker the registry reads. */
 export interface PresenceSource {
@@ -10,13 +15,11 @@ export interface PresenceSource {
 
 /** Known models and their live workers. */
 export interface ModelRegistry {
-  /** The manifest of a model ever announced; undefined: unknown model. */
-  get(name: string): ModelManifest | undefined;
-  list(): ModelManifest[];
+  /** The spec of a model ever announced; undefined: unknown model. */
+  get(name: string): ModelSpec | undefined;
+  list(): ModelSpec[];
   liveWorkers(name: string): number;
 }
-
-const PREFIX = 'mlapi.';
 
 /**
  * A registry over presence announcements. Workers send `{manifest}` as their meta; each meta
@@ -24,36 +27,46 @@ const PREFIX = 'mlapi.';
  */
 export class PresenceRegistry implements ModelRegistry {
   readonly #source: PresenceSource;
-  readonly #parsed = new WeakMap<object, ModelManifest | null>();
+  readonly #parsed = new WeakMap<object, ModelSpec | null>();
 
   constructor(source: PresenceSource) {
     this.#source = source;
   }
 
-  get(name: string): ModelManifest | undefined {
+  get(name: string): ModelSpec | undefined {
+    if (!isModelName(name)) return undefined;
     const meta = this.#source.meta(modelQueue(name));
     if (typeof meta !== 'object' || meta === null) return undefined;
-    let manifest = this.#parsed.get(meta);
-    if (manifest === undefined) {
-      const parsed = parseManifest((meta as { manifest?: unknown }).manifest);
-      // A manifest announced under another queue's name is not this model.
-      manifest = parsed !== undefined && parsed.name === name ? parsed : null;
-      this.#parsed.set(meta, manifest);
+    let spec = this.#parsed.get(meta);
+    if (spec === undefined) {
+      spec = specOf((meta as { manifest?: unknown }).manifest, name);
+      this.#parsed.set(meta, spec);
     }
-    return manifest ?? undefined;
+    return spec ?? undefined;
   }
 
-  list(): ModelManifest[] {
-    const out: ModelManifest[] = [];
+  list(): ModelSpec[] {
+    const out: ModelSpec[] = [];
     for (const service of this.#source.services()) {
-      if (!service.startsWith(PREFIX)) continue;
-      const manifest = this.get(service.slice(PREFIX.length));
-      if (manifest !== undefined) out.push(manifest);
+      const name = modelOfQueue(service);
+      const spec = name === undefined ? undefined : this.get(name);
+      if (spec !== undefined) out.push(spec);
     }
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   liveWorkers(name: string): number {
-    return this.#source.liveInstances(modelQueue(name));
+    return isModelName(name) ? this.#source.liveInstances(modelQueue(name)) : 0;
+  }
+}
+
+/** The spec of an announced manifest, or null when it is not one we can serve as `name`. */
+function specOf(manifest: unknown, name: string): ModelSpec | null {
+  try {
+    const { spec } = parseManifest(manifest);
+    // A manifest announced under another queue's name is not this model.
+    return spec.name === name ? spec : null;
+  } catch {
+    return null;
   }
 }

@@ -1,4 +1,4 @@
-import { MODEL_NAME_PATTERN } from './model-name.js';
+import { MODEL_NAME_PATTERN } from '@mlapi/contracts';
 
 /** Shared JSON schemas: they validate requests (Ajv) and serialize replies (fast-json-stringify). */
 

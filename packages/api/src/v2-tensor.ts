@@ -1,6 +1,5 @@
+import type { ModelSpec, PredictResult } from '@mlapi/contracts';
 import { ApiError } from './errors.js';
-import type { ModelManifest } from './manifest.js';
-import type { PredictResult } from './predict-result.js';
 
 /** An Open Inference Protocol V2 request tensor, after schema validation. */
 export interface V2InputTensor {
@@ -24,7 +23,7 @@ export const V2_OUTPUTS = ['predictions', 'probabilities', 'label'] as const;
  * Flattens `data` (flat, or nested as deep as `shape`) into rows of the model's width. Depth is
  * bounded by the shape's rank, so arbitrarily deep input costs one step, not a stack.
  */
-export function tensorToRows(input: V2InputTensor, manifest: ModelManifest): number[][] {
+export function tensorToRows(input: V2InputTensor, manifest: ModelSpec): number[][] {
   const { shape } = input;
   const width = manifest.width;
   const rank = shape.length;

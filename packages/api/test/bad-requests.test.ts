@@ -278,7 +278,8 @@ t.test('every bad request gets a 4xx with the error body, never a 5xx', async (t
     const body = res.json();
     t.type(body.error, 'string', `${c.name}: has error`);
     if (c.name.includes('unknown model')) t.equal(body.code, 'UNKNOWN_MODEL', c.name);
-    t.match(body.code, /^(BAD_INPUT|UNKNOWN_MODEL)$/, `${c.name}: a client code`);
+    if (c.name.includes('unknown route')) t.equal(body.code, 'NOT_FOUND', c.name);
+    t.match(body.code, /^(BAD_INPUT|UNKNOWN_MODEL|NOT_FOUND)$/, `${c.name}: a client code`);
     t.equal(body.request_id, 'bad-1', `${c.name}: carries the request id`);
   }
 

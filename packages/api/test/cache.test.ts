@@ -1,7 +1,7 @@
+import type { PredictResult } from '@mlapi/contracts';
 import t from 'tap';
 import { LruCache } from '../src/cache/lru-cache.js';
 import { cacheKey } from '../src/cache-key.js';
-import type { PredictResult } from '../src/predict-result.js';
 
 const result = (p: number): PredictResult => ({
   model_name: 'm',

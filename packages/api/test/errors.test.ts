@@ -6,14 +6,18 @@ t.test('the catalogue gives DESIGN.md status and Retry-After for every code', as
   t.same(Object.fromEntries(ERROR_CODES.map((c) => [c, ERROR_CATALOGUE[c].status])), {
     BAD_INPUT: 400,
     UNAUTHENTICATED: 401,
+    FORBIDDEN: 403,
     UNKNOWN_MODEL: 404,
+    NOT_FOUND: 404,
+    CONFLICT: 409,
     RATE_LIMITED: 429,
+    QUOTA_EXCEEDED: 429,
     OVERLOADED: 503,
     UNAVAILABLE: 503,
     TIMEOUT: 504,
     INTERNAL: 500,
   });
-  for (const code of ['RATE_LIMITED', 'OVERLOADED', 'UNAVAILABLE'] as const) {
+  for (const code of ['RATE_LIMITED', 'QUOTA_EXCEEDED', 'OVERLOADED', 'UNAVAILABLE'] as const) {
     t.ok(new ApiError(code, 'x').retryAfterSeconds, `${code} carries Retry-After`);
   }
   t.equal(new ApiError('TIMEOUT', 'x').retryAfterSeconds, undefined);

@@ -1,16 +1,7 @@
+import { type ModelSpec, PREDICT_METHOD, type PredictResult } from '@mlapi/contracts';
 import { type Logger, RemoteError, type RpcBatchItem, type RpcOutcome } from '@mlapi/rpc';
-import type { ModelSpec } from './manifest.js';
 import type { WorkerMetrics } from './metrics.js';
 import { claimedRows, readRows } from './read-rows.js';
-
-/** The result of `predict`, as the wire contract fixes it. */
-export interface PredictResult {
-  model_name: string;
-  model_version: string;
-  predictions: number[];
-  probabilities: number[][];
-  labels: string[];
-}
 
 /** What the predictor needs from a model: `OnnxModel` in production. */
 export interface InferenceModel {
@@ -28,8 +19,6 @@ export interface BatchPredictorOptions {
   /** Clock for deadline checks (epoch ms). Default Date.now. */
   now?: () => number;
 }
-
-export const PREDICT_METHOD = 'predict';
 
 export const DEFAULT_OPTIONS = {
   batchMaxRows: 256,

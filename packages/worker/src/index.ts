@@ -1,13 +1,11 @@
-export type { BatchPredictorOptions, InferenceModel, PredictResult } from './batch-predictor.js';
-export { BatchPredictor, PREDICT_METHOD } from './batch-predictor.js';
+export type { BatchPredictorOptions, InferenceModel } from './batch-predictor.js';
+export { BatchPredictor } from './batch-predictor.js';
 export type { LogLevel, WorkerConfig } from './config.js';
 export { parseConfig } from './config.js';
 export type { WorkerErrorCode } from './errors.js';
 export { WorkerError } from './errors.js';
 export type { HealthServerOptions } from './health-server.js';
 export { createHealthServer } from './health-server.js';
-export type { ModelManifest, ModelSpec, TensorSpec } from './manifest.js';
-export { MODEL_NAME_PATTERN, PROBABILITIES_OUTPUT, parseManifest } from './manifest.js';
 export type { RpcServerMetricsSource, WorkerMetricsOptions } from './metrics.js';
 export { WorkerMetrics } from './metrics.js';
 export type { ModelWorkerOptions } from './model-worker.js';

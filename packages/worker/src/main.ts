@@ -2,12 +2,12 @@
 // The worker process: the only module with side effects. It reads the config, loads the model,
 // opens the health port, consumes `mlapi.<name>`, announces itself and drains on SIGTERM/SIGINT.
 import { hostname } from 'node:os';
+import type { WorkerPresenceMeta } from '@mlapi/contracts';
 import { PresencePublisher } from '@mlapi/rpc';
 import { pino } from 'pino';
 import { parseConfig, type WorkerConfig } from './config.js';
 import { WorkerError } from './errors.js';
 import { createHealthServer } from './health-server.js';
-import type { ModelManifest } from './manifest.js';
 import { WorkerMetrics } from './metrics.js';
 import { ModelWorker } from './model-worker.js';
 import { loadModel, type OnnxModel } from './onnx-model.js';
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   }
   log.info({ address: http.address() }, 'health port open');
 
-  let presence: PresencePublisher<{ manifest: ModelManifest }> | null = null;
+  let presence: PresencePublisher<WorkerPresenceMeta> | null = null;
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
     if (stopping) {
       log.warn({ signal }, 'second signal: exiting without draining');

@@ -1,5 +1,5 @@
+import type { ModelSpec } from '@mlapi/contracts';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { ModelSpec } from './manifest.js';
 
 /** What the RpcServer reports through `metrics()`; read at scrape time. */
 export interface RpcServerMetricsSource {

@@ -1,3 +1,4 @@
+import { modelQueue, type PredictResult } from '@mlapi/contracts';
 import {
   type RpcBatchItem,
   type RpcContext,
@@ -5,7 +6,7 @@ import {
   RpcServer,
   type RpcServerOptions,
 } from '@mlapi/rpc';
-import { BatchPredictor, type InferenceModel, type PredictResult } from './batch-predictor.js';
+import { BatchPredictor, type InferenceModel } from './batch-predictor.js';
 import type { WorkerMetrics } from './metrics.js';
 
 export interface ModelWorkerOptions extends Omit<RpcServerOptions, 'queue' | 'maxBatch'> {
@@ -57,7 +58,7 @@ export function normalizeOptions(options: ModelWorkerOptions): Normalized {
     throw new TypeError('option "batchMaxMessages" must be an integer >= 1');
   }
   return {
-    server: { ...server, queue: queue ?? `mlapi.${model.spec.name}`, maxBatch: batchMaxMessages },
+    server: { ...server, queue: queue ?? modelQueue(model.spec.name), maxBatch: batchMaxMessages },
     model,
     batchMaxRows,
     maxRowsPerRequest,

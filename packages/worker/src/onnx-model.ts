@@ -1,8 +1,8 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ManifestError, type ModelManifest, type ModelSpec, parseManifest } from '@mlapi/contracts';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { WorkerError } from './errors.js';
-import { type ModelManifest, type ModelSpec, parseManifest } from './manifest.js';
 
 export interface LoadModelOptions {
   /** onnxruntime intra-op threads; 0 lets onnxruntime choose. Default 1. */
@@ -108,7 +108,14 @@ async function load(dir: string, intraOpNumThreads: number): Promise<OnnxModel> 
       cause,
     });
   }
-  const { manifest, spec } = parseManifest(json);
+  let parsed: { manifest: ModelManifest; spec: ModelSpec };
+  try {
+    parsed = parseManifest(json);
+  } catch (cause) {
+    if (!(cause instanceof ManifestError)) throw cause;
+    throw new WorkerError('WORKER_MANIFEST', cause.message, { subject: cause.field, cause });
+  }
+  const { manifest, spec } = parsed;
 
   const onnxPath = join(dir, 'model.onnx');
   let session: InferenceSession;

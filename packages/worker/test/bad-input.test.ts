@@ -1,6 +1,6 @@
+import type { PredictResult } from '@mlapi/contracts';
 import { RpcError } from '@mlapi/rpc';
 import t from 'tap';
-import type { PredictResult } from '../src/index.js';
 import { rawPublisher, reference, startClient, startWorker } from './helpers/fixtures.js';
 
 const MAX_ROWS = 8;

@@ -1,6 +1,7 @@
+import type { PredictResult } from '@mlapi/contracts';
 import type { RpcBatchItem, RpcContext } from '@mlapi/rpc';
 import t from 'tap';
-import { BatchPredictor, loadModel, type OnnxModel, type PredictResult } from '../src/index.js';
+import { BatchPredictor, loadModel, type OnnxModel } from '../src/index.js';
 import { MODEL_NAMES, modelDir, reference } from './helpers/fixtures.js';
 
 const noop = (): void => {};

@@ -1,5 +1,5 @@
+import type { PredictResult } from '@mlapi/contracts';
 import t from 'tap';
-import type { PredictResult } from '../src/index.js';
 import {
   metricTotal,
   rawPublisher,

@@ -1,5 +1,5 @@
+import type { PredictResult } from '@mlapi/contracts';
 import t from 'tap';
-import type { PredictResult } from '../src/index.js';
 import { MODEL_NAMES, reference, startClient, startWorker } from './helpers/fixtures.js';
 
 for (const name of MODEL_NAMES) {

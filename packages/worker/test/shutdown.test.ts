@@ -1,6 +1,6 @@
+import type { ModelManifest, PredictResult } from '@mlapi/contracts';
 import { PresenceTracker } from '@mlapi/rpc';
 import t from 'tap';
-import type { ModelManifest, PredictResult } from '../src/index.js';
 import {
   AMQP_URL,
   deleteQueue,

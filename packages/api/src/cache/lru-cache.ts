@@ -1,4 +1,4 @@
-import type { PredictResult } from '../predict-result.js';
+import type { PredictResult } from '@mlapi/contracts';
 import type { PredictionCache } from './prediction-cache.js';
 
 /** A cache entry and its place in the recency list. */

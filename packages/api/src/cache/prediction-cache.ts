@@ -1,4 +1,4 @@
-import type { PredictResult } from '../predict-result.js';
+import type { PredictResult } from '@mlapi/contracts';
 
 /**
  * Where successful predictions are kept. Implementations may reject (Redis down); the caller

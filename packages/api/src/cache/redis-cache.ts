@@ -1,4 +1,4 @@
-import type { PredictResult } from '../predict-result.js';
+import type { PredictResult } from '@mlapi/contracts';
 import type { PredictionCache } from './prediction-cache.js';
 
 /** The two commands the cache needs from a node-redis client. */

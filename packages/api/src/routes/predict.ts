@@ -1,6 +1,6 @@
+import { MODEL_NAME_PATTERN } from '@mlapi/contracts';
 import type { FastifyInstance } from 'fastify';
 import { requestDeadline } from '../deadline.js';
-import { MODEL_NAME_PATTERN } from '../model-name.js';
 import { REQUEST_ID_PATTERN } from '../request-id.js';
 import { type RouteContext, toRows } from '../route-context.js';
 import { errorResponses, predictResultProperties, rowsOrRowSchema } from '../schemas.js';

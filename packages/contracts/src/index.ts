@@ -1,0 +1,13 @@
+export type { WireErrorCode } from './error-codes.js';
+export { isWireErrorCode, WIRE_ERROR_CODES } from './error-codes.js';
+export type { ModelManifest, ModelSpec, TensorSpec, WorkerPresenceMeta } from './manifest.js';
+export { ManifestError, PROBABILITIES_OUTPUT, parseManifest } from './manifest.js';
+export {
+  isModelName,
+  isModelVersion,
+  MODEL_NAME_PATTERN,
+  MODEL_VERSION_PATTERN,
+} from './names.js';
+export type { PredictRequestBody, PredictResult } from './predict.js';
+export { isPredictResult, PREDICT_METHOD } from './predict.js';
+export { MODEL_QUEUE_PREFIX, modelOfQueue, modelQueue } from './queues.js';

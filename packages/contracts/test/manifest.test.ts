@@ -1,0 +1,82 @@
+import t from 'tap';
+import { ManifestError, parseManifest } from '../src/index.js';
+
+const valid = {
+  name: 'fast',
+  version: '1',
+  platform: 'onnxruntime',
+  inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 4] }],
+  outputs: [
+    { name: 'label', datatype: 'INT64', shape: [-1] },
+    { name: 'probabilities', datatype: 'FP32', shape: [-1, 3] },
+  ],
+  labels: ['setosa', 'versicolor', 'virginica'],
+  features: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
+  sha256: 'a'.repeat(64),
+  accuracy: 0.97,
+};
+
+t.test('a valid manifest yields the spec serving needs and keeps extra fields', async (t) => {
+  const { manifest, spec } = parseManifest(valid);
+  t.same(spec, {
+    name: 'fast',
+    version: '1',
+    platform: 'onnxruntime',
+    inputs: valid.inputs,
+    outputs: valid.outputs,
+    labels: ['setosa', 'versicolor', 'virginica'],
+    inputName: 'input',
+    outputName: 'probabilities',
+    width: 4,
+    classes: 3,
+    sha256: 'a'.repeat(64),
+    features: valid.features,
+  });
+  t.equal(manifest.accuracy, 0.97);
+  t.ok(Object.isFrozen(manifest.inputs[0]), 'the manifest is frozen all the way down');
+  t.ok(Object.isFrozen(spec), 'the spec is frozen');
+});
+
+t.test('optional fields may be absent; a numeric version reads as a string', async (t) => {
+  const { sha256: _s, features: _f, ...bare } = valid;
+  const { spec } = parseManifest({ ...bare, version: 2 });
+  t.equal(spec.version, '2');
+  t.equal(spec.sha256, null);
+  t.same(spec.features, []);
+});
+
+const broken: [string, string, unknown][] = [
+  ['a non-object', '(root)', []],
+  ['a name that is not a queue-safe name', 'name', { ...valid, name: 'Fast Model' }],
+  ['a missing version', 'version', { ...valid, version: undefined }],
+  ['a version outside the pattern', 'version', { ...valid, version: 'v 2' }],
+  ['no inputs', 'inputs', { ...valid, inputs: [] }],
+  ['two inputs', 'inputs', { ...valid, inputs: [valid.inputs[0], valid.inputs[0]] }],
+  [
+    'a fixed batch dimension',
+    'inputs[0].shape',
+    { ...valid, inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4] }] },
+  ],
+  [
+    'a non-FP32 input',
+    'inputs[0].datatype',
+    { ...valid, inputs: [{ name: 'input', datatype: 'FP64', shape: [-1, 4] }] },
+  ],
+  ['no probabilities output', 'outputs', { ...valid, outputs: [valid.outputs[0]] }],
+  ['labels that do not match the classes', 'labels', { ...valid, labels: ['a', 'b'] }],
+  ['a non-string label', 'labels[1]', { ...valid, labels: ['a', 2, 'c'] }],
+  ['a sha256 that is not a hex digest', 'sha256', { ...valid, sha256: 'abc' }],
+  ['features that do not name every column', 'features', { ...valid, features: ['a'] }],
+];
+
+t.equal(broken.length, 13, 'every broken case is listed');
+for (const [what, field, manifest] of broken) {
+  t.test(`a manifest with ${what} is rejected naming ${field}`, async (t) => {
+    t.throws(() => parseManifest(manifest), { code: 'MANIFEST_INVALID', field });
+    try {
+      parseManifest(manifest);
+    } catch (err) {
+      t.ok(err instanceof ManifestError, 'it is a ManifestError');
+    }
+  });
+}
