@@ -151,6 +151,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === '-
     const result = spawnSync(cmd, args, { cwd: ROOT, stdio: ['ignore', 2, 2] });
     if (result.status !== 0) throw new Error(`${what} failed (exit ${result.status})`);
   };
-  const dir = ensurePnpm(say, run);
-  if (dir !== null) process.stdout.write(`${dir}\n`);
+  try {
+    const dir = ensurePnpm(say, run);
+    if (dir !== null) process.stdout.write(`${dir}\n`);
+  } catch (err) {
+    say(err.message);
+    process.exit(1);
+  }
 }
