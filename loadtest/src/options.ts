@@ -11,7 +11,10 @@ export interface BenchOptions {
   openLoopRate: number;
   /** Only scenarios whose name matches one of these regular expressions run; empty: all. */
   only: readonly string[];
-  /** Where http.json and the chart go. */
+  /**
+   * Where http.json and the chart go, relative to the repository root. The default is
+   * untracked; SAVED_OUT_DIR holds the committed figures (`pnpm bench --save`).
+   */
   outDir: string;
   /** Start the gateway and workers with `node --cpu-prof`, writing outDir/<process>.cpuprofile. */
   cpuProf: boolean;
@@ -33,12 +36,15 @@ export const DEFAULT_OPTIONS: Readonly<BenchOptions> = Object.freeze({
   concurrencies: Object.freeze([1, 64, 256]),
   openLoopRate: 350,
   only: Object.freeze([]),
-  outDir: 'bench-results',
+  outDir: 'bench-results/local',
   cpuProf: false,
   redisUrl: null,
   port: 18080,
   workerBasePort: 19100,
 });
+
+/** The committed results, rewritten only on request (`--save`), never by a smoke run. */
+export const SAVED_OUT_DIR = 'bench-results';
 
 /** The short smoke run of `--quick`: every scenario, briefly. */
 export const QUICK_OPTIONS: Readonly<Partial<BenchOptions>> = Object.freeze({
