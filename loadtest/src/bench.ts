@@ -19,6 +19,7 @@ const USAGE = `usage: pnpm bench [options]
   --save               write the committed results in bench-results/ (what BENCHMARKS.md cites)
   --cpu-prof           run the gateway and workers under node --cpu-prof (<out>/*.cpuprofile)
   --redis <url>        give the local gateway REDIS_URL (default: its in-process cache)
+  --log-level <level>  the local gateway's LOG_LEVEL: warn (default), info or debug
   --api-key <key>      send it in x-api-key (or API_KEY)`;
 
 function main(argv: string[]): Promise<void> {
@@ -36,6 +37,7 @@ function main(argv: string[]): Promise<void> {
       save: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       redis: { type: 'string' },
+      'log-level': { type: 'string' },
       'api-key': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -59,6 +61,9 @@ function main(argv: string[]): Promise<void> {
   if (values.out !== undefined) partial.outDir = values.out;
   if (values['cpu-prof']) partial.cpuProf = true;
   if (values.redis !== undefined) partial.redisUrl = values.redis;
+  if (values['log-level'] !== undefined) {
+    partial.gatewayLogLevel = values['log-level'] as BenchOptions['gatewayLogLevel'];
+  }
   const options = normalizeOptions(partial);
   const apiKey = values['api-key'] ?? process.env.API_KEY;
   const headers: Record<string, string> = apiKey ? { 'x-api-key': apiKey } : {};

@@ -64,6 +64,7 @@ export async function runBench(
         port: options.port,
         workerBasePort: options.workerBasePort,
         redisUrl: options.redisUrl,
+        gatewayLogLevel: options.gatewayLogLevel,
         // Beside http.json, where the root .gitignore already keeps *.cpuprofile out of git.
         cpuProfDir: options.cpuProf ? outDir : null,
         logDir: join(outDir, 'logs'),

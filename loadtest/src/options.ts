@@ -20,6 +20,11 @@ export interface BenchOptions {
   cpuProf: boolean;
   /** REDIS_URL for the local gateway; null: its embedded in-process cache. */
   redisUrl: string | null;
+  /**
+   * LOG_LEVEL of the local gateway. `warn` by default, so the figures measure the code, not a
+   * log pipe; `info` measures it as deployed (what a per-request log line costs).
+   */
+  gatewayLogLevel: 'warn' | 'info' | 'debug';
   /** Gateway port of the local stack; workers' health ports follow from workerBasePort. */
   port: number;
   workerBasePort: number;
@@ -39,6 +44,7 @@ export const DEFAULT_OPTIONS: Readonly<BenchOptions> = Object.freeze({
   outDir: 'bench-results/local',
   cpuProf: false,
   redisUrl: null,
+  gatewayLogLevel: 'warn',
   port: 18080,
   workerBasePort: 19100,
 });
@@ -116,6 +122,12 @@ export function normalizeOptions(options: Partial<BenchOptions> = {}): Readonly<
     throw badOption('outDir', 'must be a non-empty path');
   }
   if (typeof o.cpuProf !== 'boolean') throw badOption('cpuProf', 'must be a boolean');
+  if (!['warn', 'info', 'debug'].includes(o.gatewayLogLevel)) {
+    throw badOption(
+      'gatewayLogLevel',
+      `must be warn, info or debug, got ${String(o.gatewayLogLevel)}`,
+    );
+  }
   if (o.redisUrl !== null && !/^rediss?:\/\//.test(o.redisUrl)) {
     throw badOption('redisUrl', `must be a redis:// URL, got ${o.redisUrl}`);
   }
