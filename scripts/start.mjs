@@ -14,7 +14,10 @@ import { ensureSetup, has, ROOT } from './setup.mjs';
 
 const AMQP_URL = process.env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672';
 const PORT = Number(process.env.PORT || 8080);
-const FIRST_WORKER_PORT = 9101;
+// A local stack is for this machine: loopback unless HOST says otherwise. (The gateway's own
+// default, 0.0.0.0, is for containers, where the pod network must reach it.)
+const HOST = process.env.HOST || '127.0.0.1';
+const FIRST_WORKER_PORT = Number(process.env.WORKER_FIRST_PORT || 9101);
 const GRACE_MS = 10_000;
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code, text) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
@@ -142,7 +145,7 @@ function supervise(name, script, env, index) {
   children.push(child);
 }
 
-supervise('api', join(ROOT, 'packages', 'api', 'dist', 'main.js'), { PORT: String(PORT) }, 0);
+supervise('api', join(ROOT, 'packages', 'api', 'dist', 'main.js'), { PORT: String(PORT), HOST }, 0);
 models.forEach((model, i) => {
   supervise(
     model,
@@ -151,7 +154,7 @@ models.forEach((model, i) => {
     i + 1,
   );
 });
-say(`started the gateway on :${PORT} and ${models.length} workers (${models.join(', ')})`);
+say(`started the gateway on ${HOST}:${PORT} and ${models.length} workers (${models.join(', ')})`);
 
 // Ctrl-C / SIGTERM: SIGTERM every child, SIGKILL what is left after the grace period.
 async function shutdown(signal) {
@@ -186,7 +189,8 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
 // 4. Ready: the gateway answers and has heard from every model's worker.
-const base = `http://127.0.0.1:${PORT}`;
+const probeHost = HOST === '0.0.0.0' || HOST === '::' ? '127.0.0.1' : HOST;
+const base = `http://${probeHost.includes(':') ? `[${probeHost}]` : probeHost}:${PORT}`;
 const readyBy = Date.now() + 120_000;
 for (;;) {
   if (stopping) break;

@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runBench } from './harness.js';
-import { type BenchOptions, normalizeOptions, QUICK_OPTIONS } from './options.js';
+import { type BenchOptions, normalizeOptions, QUICK_OPTIONS, SAVED_OUT_DIR } from './options.js';
 
 const USAGE = `usage: pnpm bench [options]
   --url <url>          measure a running gateway (or BENCH_URL) instead of starting the local stack
@@ -14,9 +14,12 @@ const USAGE = `usage: pnpm bench [options]
   --only <regexp>      only scenarios whose name matches (repeatable), e.g. '^fast-cached$'
   --concurrency <n,..> closed-loop concurrencies of the fast model (default 1,64,256)
   --rate <n>           open-loop rate, requests/s (default 350)
-  --out <dir>          output folder, relative to the repository root (default bench-results)
+  --out <dir>          output folder, relative to the repository root (default bench-results/local,
+                       which git ignores)
+  --save               write the committed results in bench-results/ (what BENCHMARKS.md cites)
   --cpu-prof           run the gateway and workers under node --cpu-prof (<out>/*.cpuprofile)
   --redis <url>        give the local gateway REDIS_URL (default: its in-process cache)
+  --log-level <level>  the local gateway's LOG_LEVEL: warn (default), info or debug
   --api-key <key>      send it in x-api-key (or API_KEY)`;
 
 function main(argv: string[]): Promise<void> {
@@ -31,8 +34,10 @@ function main(argv: string[]): Promise<void> {
       concurrency: { type: 'string' },
       rate: { type: 'string' },
       out: { type: 'string' },
+      save: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       redis: { type: 'string' },
+      'log-level': { type: 'string' },
       'api-key': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -52,9 +57,13 @@ function main(argv: string[]): Promise<void> {
     partial.concurrencies = values.concurrency.split(',').map(Number);
   }
   if (values.rate !== undefined) partial.openLoopRate = Number(values.rate);
+  if (values.save) partial.outDir = SAVED_OUT_DIR;
   if (values.out !== undefined) partial.outDir = values.out;
   if (values['cpu-prof']) partial.cpuProf = true;
   if (values.redis !== undefined) partial.redisUrl = values.redis;
+  if (values['log-level'] !== undefined) {
+    partial.gatewayLogLevel = values['log-level'] as BenchOptions['gatewayLogLevel'];
+  }
   const options = normalizeOptions(partial);
   const apiKey = values['api-key'] ?? process.env.API_KEY;
   const headers: Record<string, string> = apiKey ? { 'x-api-key': apiKey } : {};

@@ -16,7 +16,7 @@ import { queueConsumers } from './queue-consumers.js';
 import { addWorkerSpeedup, formatTable, type ResultRow, toRow } from './results.js';
 import { runCellInChild } from './run-cell.js';
 import { planCells } from './scenarios.js';
-import { checkTargets, type TargetCheck } from './targets.js';
+import { checkTargets, formatCheck, missNote, type TargetCheck } from './targets.js';
 
 export interface BenchRun {
   rows: ResultRow[];
@@ -64,6 +64,7 @@ export async function runBench(
         port: options.port,
         workerBasePort: options.workerBasePort,
         redisUrl: options.redisUrl,
+        gatewayLogLevel: options.gatewayLogLevel,
         // Beside http.json, where the root .gitignore already keeps *.cpuprofile out of git.
         cpuProfDir: options.cpuProf ? outDir : null,
         logDir: join(outDir, 'logs'),
@@ -133,9 +134,9 @@ export async function runBench(
     }
     const targets = checkTargets(rows, options.openLoopRate);
     progress.note(`\n${formatTable(rows)}\n`);
-    for (const t of targets) {
-      const verdict = t.met === null ? 'n/a ' : t.met ? 'MET ' : 'MISS';
-      progress.note(`${verdict}  ${t.target}: ${t.measured}`);
+    for (const t of targets) progress.note(formatCheck(t, machine.cpus));
+    if (targets.some((t) => t.met === false)) {
+      progress.note(`\n${missNote(roundedLoad(), machine.cpus)}`);
     }
     progress.note(`\nwrote ${files.json}, ${files.meta} and ${files.chart}`);
     return { rows, targets, files };
@@ -148,6 +149,8 @@ export async function runBench(
     }
   }
 }
+
+const roundedLoad = () => loadavg().map((x) => Math.round(x * 100) / 100);
 
 function writeResults(
   files: BenchRun['files'],

@@ -12,6 +12,8 @@ export interface LocalStackOptions {
   /** Worker i's health port is workerBasePort + i (1-based, in start order). */
   workerBasePort: number;
   redisUrl: string | null;
+  /** The gateway's LOG_LEVEL. */
+  gatewayLogLevel: string;
   /** Write a .cpuprofile per process here (`node --cpu-prof`); null: no profiling. */
   cpuProfDir: string | null;
   /** Each process's stdout and stderr go to <logDir>/<name>.log. */
@@ -52,7 +54,7 @@ export class LocalStack {
     const env: Record<string, string> = {
       PORT: String(this.#options.port),
       HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: this.#options.gatewayLogLevel,
       RATE_LIMIT_MAX: '0',
     };
     if (this.#options.redisUrl !== null) env.REDIS_URL = this.#options.redisUrl;

@@ -11,12 +11,20 @@ export interface BenchOptions {
   openLoopRate: number;
   /** Only scenarios whose name matches one of these regular expressions run; empty: all. */
   only: readonly string[];
-  /** Where http.json and the chart go. */
+  /**
+   * Where http.json and the chart go, relative to the repository root. The default is
+   * untracked; SAVED_OUT_DIR holds the committed figures (`pnpm bench --save`).
+   */
   outDir: string;
   /** Start the gateway and workers with `node --cpu-prof`, writing outDir/<process>.cpuprofile. */
   cpuProf: boolean;
   /** REDIS_URL for the local gateway; null: its embedded in-process cache. */
   redisUrl: string | null;
+  /**
+   * LOG_LEVEL of the local gateway. `warn` by default, so the figures measure the code, not a
+   * log pipe; `info` measures it as deployed (what a per-request log line costs).
+   */
+  gatewayLogLevel: 'warn' | 'info' | 'debug';
   /** Gateway port of the local stack; workers' health ports follow from workerBasePort. */
   port: number;
   workerBasePort: number;
@@ -33,12 +41,16 @@ export const DEFAULT_OPTIONS: Readonly<BenchOptions> = Object.freeze({
   concurrencies: Object.freeze([1, 64, 256]),
   openLoopRate: 350,
   only: Object.freeze([]),
-  outDir: 'bench-results',
+  outDir: 'bench-results/local',
   cpuProf: false,
   redisUrl: null,
+  gatewayLogLevel: 'warn',
   port: 18080,
   workerBasePort: 19100,
 });
+
+/** The committed results, rewritten only on request (`--save`), never by a smoke run. */
+export const SAVED_OUT_DIR = 'bench-results';
 
 /** The short smoke run of `--quick`: every scenario, briefly. */
 export const QUICK_OPTIONS: Readonly<Partial<BenchOptions>> = Object.freeze({
@@ -110,6 +122,12 @@ export function normalizeOptions(options: Partial<BenchOptions> = {}): Readonly<
     throw badOption('outDir', 'must be a non-empty path');
   }
   if (typeof o.cpuProf !== 'boolean') throw badOption('cpuProf', 'must be a boolean');
+  if (!['warn', 'info', 'debug'].includes(o.gatewayLogLevel)) {
+    throw badOption(
+      'gatewayLogLevel',
+      `must be warn, info or debug, got ${String(o.gatewayLogLevel)}`,
+    );
+  }
   if (o.redisUrl !== null && !/^rediss?:\/\//.test(o.redisUrl)) {
     throw badOption('redisUrl', `must be a redis:// URL, got ${o.redisUrl}`);
   }

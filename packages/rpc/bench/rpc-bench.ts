@@ -6,7 +6,8 @@
 // broker's from /proc/<beam pid>/stat when it runs on this machine). Each cell runs
 // `concurrency` closed loops (one call in flight each) for a fixed time after a short warm-up,
 // split into rounds interleaved across implementations (never two at once).
-// Writes <repo>/bench-results/rpc.json.
+// Writes <repo>/bench-results/local/rpc.json (untracked); with --save, the committed
+// <repo>/bench-results/rpc.json.
 
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync, fork } from 'node:child_process';
@@ -35,7 +36,8 @@ const QUEUE_ARGS = {
   'x-overflow': 'reject-publish',
 };
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const OUT = process.env.BENCH_OUT ?? join(ROOT, 'bench-results', 'rpc.json');
+const SAVE = process.argv.includes('--save');
+const OUT = process.env.BENCH_OUT ?? join(ROOT, 'bench-results', SAVE ? '' : 'local', 'rpc.json');
 
 type Call = () => Promise<unknown>;
 interface Subject {

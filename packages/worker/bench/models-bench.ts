@@ -1,6 +1,7 @@
 // `pnpm bench:models`: what each model costs per row in-process, and how many rows per second
 // one worker serves through RabbitMQ at concurrency 64 with dynamic batching on and off.
-// Writes bench-results/models.json at the repository root.
+// Writes bench-results/local/models.json (untracked); with --save, the committed
+// bench-results/models.json.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -275,8 +276,9 @@ async function main(): Promise<void> {
       models: broker,
     },
   };
-  await mkdir(join(ROOT, 'bench-results'), { recursive: true });
-  const out = join(ROOT, 'bench-results', 'models.json');
+  const dir = join(ROOT, 'bench-results', ...(process.argv.includes('--save') ? [] : ['local']));
+  await mkdir(dir, { recursive: true });
+  const out = join(dir, 'models.json');
   await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
   say(`\nwrote ${out}`);
 }

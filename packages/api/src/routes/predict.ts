@@ -1,7 +1,7 @@
 import { MODEL_NAME_PATTERN } from '@mlapi/contracts';
 import type { FastifyInstance } from 'fastify';
 import { requestDeadline } from '../deadline.js';
-import { REQUEST_ID_PATTERN } from '../request-id.js';
+import { adoptBodyRequestId, REQUEST_ID_PATTERN } from '../request-id.js';
 import { type RouteContext, toRows } from '../route-context.js';
 import { errorResponses, predictResultProperties, rowsOrRowSchema } from '../schemas.js';
 
@@ -17,6 +17,7 @@ export async function predictRoutes(app: FastifyInstance, ctx: RouteContext): Pr
   app.post<{ Body: PredictBody }>(
     '/predict',
     {
+      preValidation: adoptBodyRequestId('request_id'),
       schema: {
         tags: ['predict'],
         summary: 'Predict with the named model',
@@ -44,7 +45,7 @@ export async function predictRoutes(app: FastifyInstance, ctx: RouteContext): Pr
     },
     async (request) => {
       const body = request.body;
-      const requestId = body.request_id ?? request.id;
+      const requestId = request.id;
       const deadline = requestDeadline(request.headers, config);
       const { result, cached } = await predictor.predict({
         model: body.model_name,

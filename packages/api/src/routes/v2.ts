@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { requestDeadline } from '../deadline.js';
 import { ApiError } from '../errors.js';
-import { REQUEST_ID_PATTERN } from '../request-id.js';
+import { adoptBodyRequestId, REQUEST_ID_PATTERN } from '../request-id.js';
 import type { RouteContext } from '../route-context.js';
 import { errorResponses, MAX_ROW_WIDTH, modelParams, tensorSpec } from '../schemas.js';
 import {
@@ -149,6 +149,7 @@ export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise
   app.post<{ Params: ModelParams; Body: InferBody }>(
     '/v2/models/:model/infer',
     {
+      preValidation: adoptBodyRequestId('id'),
       schema: {
         tags: ['oip-v2'],
         summary: 'Inference (Open Inference Protocol V2)',
@@ -235,7 +236,7 @@ export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise
       const deadline = requestDeadline(request.headers, config, body.parameters?.timeout_ms);
       const wanted = body.outputs?.map((o) => o.name);
       checkOutputNames(wanted);
-      const requestId = body.id ?? request.id;
+      const requestId = request.id;
       const { result, cached } = await predictor.predict({
         model: manifest.name,
         rows,

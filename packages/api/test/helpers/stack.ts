@@ -216,7 +216,7 @@ export async function oracle(model: ModelName) {
   };
 }
 
-function rabbitmqctl(args: string[]): Promise<string> {
+export function rabbitmqctl(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('rabbitmqctl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
