@@ -142,6 +142,7 @@ async function exportOne(
 
     const manifest = buildManifest({
       name: spec.name,
+      version: opts.version,
       labels: LABELS,
       accuracy: Math.round(accuracy * 1e4) / 1e4,
       description: spec.description,
