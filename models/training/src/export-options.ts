@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { isModelVersion, MODEL_VERSION_PATTERN } from '@mlapi/contracts';
 import { fileURLToPath } from 'node:url';
+import { isModelVersion, MODEL_VERSION_PATTERN } from '@mlapi/contracts';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
 import type { ModelName } from './models.js';

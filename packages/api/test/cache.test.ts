@@ -61,16 +61,16 @@ t.test('the LRU keeps at most maxEntries and evicts the least recently used', as
 });
 
 t.test('an LRU entry expires after its TTL', async (t) => {
-  const cache = new LruCache(10);
-  const realNow = Date.now;
-  let now = realNow();
-  Date.now = () => now;
-  t.teardown(() => {
-    Date.now = realNow;
-  });
+  let now = 1_000_000;
+  const cache = new LruCache(10, { now: () => now });
   await cache.set('a', result(1), 1);
   t.ok(await cache.get('a'));
-  now += 1001;
+  now += 999;
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  t.ok(await cache.get('a'), 'still there just before its TTL');
+  now += 2;
+  // lru-cache reads the clock at most once per millisecond (ttlResolution); let that pass.
+  await new Promise((resolve) => setTimeout(resolve, 5));
   t.equal(await cache.get('a'), undefined);
   t.equal(cache.size, 0, 'the expired entry is dropped');
 });

@@ -1,7 +1,7 @@
-import type { PredictResult } from '@mlapi/contracts';
-import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { PredictResult } from '@mlapi/contracts';
+import t from 'tap';
 import { MODEL_NAMES, modelDir, reference, startClient, startWorker } from './helpers/fixtures.js';
 
 for (const name of MODEL_NAMES) {

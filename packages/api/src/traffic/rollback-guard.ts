@@ -1,5 +1,5 @@
-import type { PolicyStore } from './policy-store.js';
 import type { TrafficPolicies } from './policies.js';
+import type { PolicyStore } from './policy-store.js';
 
 /** Pino-compatible; only warn is used. */
 export interface RollbackLogger {

@@ -5,12 +5,12 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { ModelRegistry } from '../registry.js';
 import { MemoryPolicyStore } from './memory-policy-store.js';
-import type { PolicyStore } from './policy-store.js';
 import { TrafficPolicies } from './policies.js';
-import { RedisPolicyStore, type RedisPolicyClient } from './redis-policy-store.js';
+import type { PolicyStore } from './policy-store.js';
+import { type RedisPolicyClient, RedisPolicyStore } from './redis-policy-store.js';
 import { RollbackGuard } from './rollback-guard.js';
 import { TrafficRouter } from './router.js';
-import { type ShadowSend, ShadowRunner } from './shadow.js';
+import { ShadowRunner, type ShadowSend } from './shadow.js';
 import { TrafficMetrics } from './traffic-metrics.js';
 
 export interface TrafficOptions {
