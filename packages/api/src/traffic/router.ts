@@ -119,17 +119,22 @@ export class TrafficRouter {
     const versions = this.#versionsOf(model);
     const record = this.#store.get(model);
     const counts = new Map<string, number>();
-    for (let b = 0; b < TRAFFIC_BUCKETS; b++) {
-      let v: string | undefined;
-      try {
-        v =
-          record === undefined
-            ? this.#workerOwner(model, versions, b)
-            : this.#policyOwner(model, record, b, false);
-      } catch {
-        v = undefined;
+    const add = (version: string | undefined, n: number) => {
+      if (version !== undefined) counts.set(version, (counts.get(version) ?? 0) + n);
+    };
+    if (record === undefined) {
+      const live = this.#liveByWorkers(model, versions);
+      for (let b = 0; b < TRAFFIC_BUCKETS; b++) add(pickWeighted(live, b), 1);
+    } else {
+      // Whole ranges at once; only a range whose version has no live worker is walked.
+      for (const range of record.buckets) {
+        if (this.#live(model, range.version)) {
+          add(range.version, range.to - range.from);
+          continue;
+        }
+        const others = this.#liveWeighted(model, record, range.version);
+        for (let b = range.from; b < range.to; b++) add(pickWeighted(others, b), 1);
       }
-      if (v !== undefined) counts.set(v, (counts.get(v) ?? 0) + 1);
     }
     return versions.map((version) => ({
       version,
@@ -180,10 +185,6 @@ export class TrafficRouter {
     return pickWeighted(live, stickyBucket(caller, model)) as string;
   }
 
-  #workerOwner(model: string, versions: readonly string[], bucket: number): string | undefined {
-    return pickWeighted(this.#liveByWorkers(model, versions), bucket);
-  }
-
   #byPolicy(model: string, record: TrafficRecord, caller: string): string {
     const weights = record.policy.weights;
     // One version with weight is the common steady state: no hashing needed.
@@ -196,16 +197,11 @@ export class TrafficRouter {
       }
     }
     if (weighted === 1 && only !== undefined && this.#live(model, only)) return only;
-    return this.#policyOwner(model, record, stickyBucket(caller, model), true) as string;
+    return this.#policyOwner(model, record, stickyBucket(caller, model));
   }
 
   /** @throws ApiError UNAVAILABLE when no version with weight has a live worker */
-  #policyOwner(
-    model: string,
-    record: TrafficRecord,
-    bucket: number,
-    count: boolean,
-  ): string | undefined {
+  #policyOwner(model: string, record: TrafficRecord, bucket: number): string {
     const owner = ownerOf(record.buckets, bucket);
     if (owner !== undefined && this.#live(model, owner)) return owner;
     const candidates = this.#liveWeighted(model, record, owner ?? null);
@@ -215,8 +211,8 @@ export class TrafficRouter {
         `no version that the traffic policy of "${model}" serves has a live worker`,
       );
     }
-    if (count && owner !== undefined) this.#events?.fallback(model, owner);
-    return pickWeighted(candidates, bucket);
+    if (owner !== undefined) this.#events?.fallback(model, owner);
+    return pickWeighted(candidates, bucket) as string;
   }
 
   #liveWeighted(model: string, record: TrafficRecord, except: string | null): Weighted {
