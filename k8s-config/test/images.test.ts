@@ -66,11 +66,20 @@ t.test('bad options fail with usage instead of building', async (t) => {
 
 t.test('the images the manifests deploy are exactly the ones build-images.sh builds', async (t) => {
   const built = new Set(tagsOf(dryRun()));
-  const ours = podSpecs(loadManifests())
-    .filter(({ manifest }) => manifest.namespace === 'mlapi' && manifest.name !== 'mlapi-redis')
-    .flatMap(({ spec }) => spec.containers.map((c: { image: string }) => c.image))
-    .sort();
-  t.same(ours, [...built].sort());
+  // A canary Deployment (models/<name>/k8s/versions/<v>/) runs the same image at its own tag.
+  const isCanary = (file: string) => /^models\/[^/]+\/k8s\/versions\//.test(file);
+  const deployed = podSpecs(loadManifests()).filter(
+    ({ manifest }) => manifest.namespace === 'mlapi' && manifest.name !== 'mlapi-redis',
+  );
+  const imagesOf = (list: typeof deployed) =>
+    list.flatMap(({ spec }) => spec.containers.map((c: { image: string }) => c.image)).sort();
+  t.same(imagesOf(deployed.filter(({ manifest }) => !isCanary(manifest.file))), [...built].sort());
+  const canaries = imagesOf(deployed.filter(({ manifest }) => isCanary(manifest.file)));
+  t.ok(canaries.length > 0, 'there is a canary Deployment');
+  const repositories = new Set([...built].map((image) => image.slice(0, image.lastIndexOf(':'))));
+  for (const image of canaries) {
+    t.ok(repositories.has(image.slice(0, image.lastIndexOf(':'))), `${image}: an image we build`);
+  }
 });
 
 const dockerfiles = ['packages/api/Dockerfile', 'packages/worker/Dockerfile'];

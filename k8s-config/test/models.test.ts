@@ -26,6 +26,11 @@ for (const model of models) {
       );
       t.equal(env.MODEL_DIR, `/app/models/${model}`, 'MODEL_DIR is where the image puts the model');
       t.equal(deployment?.body.spec.template.metadata.labels['mlapi.io/model'], model);
+      t.equal(
+        deployment?.body.spec.template.metadata.labels['mlapi.io/version'],
+        manifest.version,
+        'the stable Deployment is labelled with the version in model.json',
+      );
 
       const hpa = find(all, 'HorizontalPodAutoscaler', name);
       t.ok(hpa, `HPA ${name}`);
@@ -47,7 +52,11 @@ for (const model of models) {
       const rabbit = scaled?.body.spec.triggers.find(
         (x: { type: string }) => x.type === 'rabbitmq',
       );
-      t.equal(rabbit?.metadata.queueName, `mlapi.${model}`, 'scales on the model queue');
+      t.equal(
+        rabbit?.metadata.queueName,
+        `mlapi.${model}.${manifest.version}`,
+        "scales on the stable version's queue",
+      );
       t.notMatch(rabbit?.metadata.host ?? '', /@/, 'no credentials in the trigger host');
       t.equal(rabbit?.authenticationRef?.name, 'mlapi-rabbitmq');
     },
@@ -59,9 +68,60 @@ t.test('every per-model manifest folder belongs to a model', async (t) => {
     all.filter((m) => m.file.startsWith('models/')).map((m) => m.file.split('/')[1]),
   );
   t.same([...folders].sort(), models);
-  const workers = all.filter((m) => m.kind === 'Deployment' && m.name.startsWith('mlapi-worker-'));
+  const workers = all.filter(
+    (m) =>
+      m.kind === 'Deployment' &&
+      m.name.startsWith('mlapi-worker-') &&
+      !/^models\/[^/]+\/k8s\/versions\//.test(m.file),
+  );
   t.same(workers.map((m) => m.name.slice('mlapi-worker-'.length)).sort(), models);
 });
+
+const versioned = all.filter(
+  (m) => m.kind === 'Deployment' && /^models\/[^/]+\/k8s\/versions\/[^/]+\//.test(m.file),
+);
+
+t.test('the repository ships a per-version (canary) Deployment to copy', async (t) => {
+  t.ok(versioned.length >= 1, versioned.map((m) => m.file).join(', '));
+});
+
+for (const canary of versioned) {
+  t.test(`${canary.file} differs from its stable Deployment only by version`, async (t) => {
+    const [, model, , , version] = canary.file.split('/') as string[];
+    t.match(version, /^[a-z0-9][a-z0-9._-]{0,31}$/, 'the folder is a model version');
+    const name = `mlapi-worker-${model}-v${version}`;
+    t.equal(canary.name, name);
+    const stable = find(all, 'Deployment', `mlapi-worker-${model}`);
+    t.ok(stable, 'the stable Deployment exists');
+    const stableVersion = stable?.body.metadata.labels['mlapi.io/version'];
+    t.not(version, stableVersion, 'another version than the stable one');
+    const labels = canary.body.spec.template.metadata.labels;
+    t.equal(labels['mlapi.io/version'], version);
+    t.equal(canary.body.metadata.labels['mlapi.io/version'], version);
+    t.same(canary.body.spec.selector.matchLabels, {
+      'app.kubernetes.io/instance': name,
+      'mlapi.io/version': version,
+    });
+    const image: string = canary.body.spec.template.spec.containers[0].image;
+    t.match(image, new RegExp(`^mlapi/mlapi-worker-${model}:`), 'the model image, another tag');
+    t.not(image, stable?.body.spec.template.spec.containers[0].image);
+
+    // Put the stable values back: what is left must be the stable Deployment exactly.
+    const undone = JSON.parse(
+      JSON.stringify(canary.body)
+        .replaceAll(`"${name}"`, `"mlapi-worker-${model}"`)
+        .replaceAll(`"mlapi.io/version":"${version}"`, `"mlapi.io/version":"${stableVersion}"`)
+        .replace(`"${image}"`, `"${stable?.body.spec.template.spec.containers[0].image}"`),
+    );
+    delete undone.spec.selector.matchLabels['mlapi.io/version'];
+    t.same(undone, stable?.body, 'nothing else differs');
+
+    const hpa = find(all, 'HorizontalPodAutoscaler', name);
+    t.equal(hpa?.file, canary.file.replace('deployment.yaml', 'hpa.yaml'));
+    t.same(hpa?.body.spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name });
+    t.equal(hpa?.body.metadata.labels['mlapi.io/version'], version);
+  });
+}
 
 t.test('the gateway has a Deployment, a Service, an HPA at 80% CPU and a PDB', async (t) => {
   const deployment = find(all, 'Deployment', 'mlapi-api');

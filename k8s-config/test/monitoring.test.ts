@@ -89,6 +89,18 @@ t.test('the Grafana dashboard parses and every panel queries metrics that exist'
   ]) {
     t.ok(queried.has(needed), `the dashboard shows ${needed}`);
   }
+  for (const needed of ['model_traffic_share', 'model_shadow_rows_total']) {
+    t.ok(queried.has(needed), `the dashboard shows ${needed}`);
+  }
+  const perVersion = dashboard.panels.filter((p: { repeat?: string }) => p.repeat === 'version');
+  t.equal(perVersion.length, 1, 'one panel repeated per version');
+  t.ok(
+    dashboard.templating.list.some((v: { name: string }) => v.name === 'version'),
+    'a version variable drives it',
+  );
+  for (const target of perVersion[0]?.targets ?? []) {
+    t.match(target.expr, /model_version="\$version"/, 'each query is of that version');
+  }
   const titles = dashboard.panels.map((p: { title: string }) => p.title).join(' | ');
   t.match(titles, /p50.*p95.*p99/, 'latency percentiles');
 });
@@ -105,6 +117,12 @@ t.test('the alert rules cover latency, errors, queue depth and live workers', as
   t.match(byName.MlapiHighErrorRate?.expr, /model_prediction_errors_total/);
   t.match(byName.MlapiQueueBacklog?.expr, /rabbitmq_queue_messages_ready/);
   t.match(byName.MlapiNoLiveWorkers?.expr, /model_loaded/);
+  for (const canary of ['MlapiCanaryErrorRate', 'MlapiCanaryHighP99']) {
+    t.match(byName[canary]?.expr, /model_traffic_share\{role="canary"\}/, `${canary}: the canary`);
+    t.match(byName[canary]?.expr, /model_traffic_share\{role="stable"\}/, `${canary}: vs stable`);
+  }
+  t.match(byName.MlapiCanaryErrorRate?.expr, /model_prediction_errors_total/);
+  t.match(byName.MlapiCanaryHighP99?.expr, /histogram_quantile\(0\.99/);
   for (const r of rules) {
     t.ok(r.for, `${r.alert} waits before firing`);
     for (const name of metricNames(r.expr)) {

@@ -60,6 +60,7 @@ function phase(
   const statusCodes: Record<string, number> = {};
   const first = next();
   const fixed = cell.workload.kind === 'fixed';
+  const baseHeaders = { 'content-type': 'application/json', ...cell.headers };
   const started = performance.now();
   // A zero-progress report marks the phase's start, so the harness can time the phase itself.
   onProgress({ phase: name, elapsedMs: 0, completed: 0 });
@@ -71,7 +72,7 @@ function phase(
         duration: seconds,
         timeout: cell.timeoutSeconds,
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...cell.headers },
+        headers: baseHeaders,
         // A fixed body is encoded once by autocannon; a varying one is rebuilt per request.
         requests: [
           fixed
@@ -82,6 +83,8 @@ function phase(
                   const out = next();
                   request.path = out.path;
                   request.body = out.body;
+                  if (out.headers !== undefined)
+                    request.headers = { ...baseHeaders, ...out.headers };
                   return request;
                 },
               },

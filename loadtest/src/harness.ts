@@ -81,6 +81,7 @@ export async function runBench(
     const started = new Date().toISOString();
     const rows: ResultRow[] = [];
     let slowWorkers = 1;
+    let fastV2 = false;
     // Distinct per run and per cell, so no cell's "unique" inputs were cached by another.
     const runSalt = (Date.now() % 50) * 20;
 
@@ -90,6 +91,15 @@ export async function runBench(
         await stack.addWorker('slow');
         slowWorkers = 2;
         await warnForeignConsumers(progress, { slow: 2 });
+      }
+      if (planned.fastPolicy !== undefined && stack !== null && url !== null) {
+        if (!fastV2) {
+          progress.note('starting a worker for fast version 2 (models/v2/fast)');
+          await stack.addWorker('fast-v2', join(root, 'models', 'v2', 'fast'));
+          await awaitReady(`${url}/v2/models/fast/versions/2/ready`, headers);
+          fastV2 = true;
+        }
+        await setFastPolicy(url, headers, planned.fastPolicy);
       }
       const cell: CellSpec = {
         scenario: planned.scenario,
@@ -151,6 +161,33 @@ export async function runBench(
 }
 
 const roundedLoad = () => loadavg().map((x) => Math.round(x * 100) / 100);
+/** Waits for a readiness URL to answer 200 (the gateway has heard from a new worker). */
+async function awaitReady(url: string, headers: Readonly<Record<string, string>>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while ((await getJson(url, { ...headers })).status !== 200) {
+    if (Date.now() > deadline) throw new BenchError('BENCH_NOT_READY', `${url} never answered 200`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** PUT (or, for null, DELETE) fast's traffic policy before a version cell. */
+async function setFastPolicy(
+  url: string,
+  headers: Readonly<Record<string, string>>,
+  policy: object | null,
+): Promise<void> {
+  const res = await fetch(`${url}/admin/models/fast/traffic`, {
+    method: policy === null ? 'DELETE' : 'PUT',
+    headers: { ...headers, ...(policy === null ? {} : { 'content-type': 'application/json' }) },
+    ...(policy === null ? {} : { body: JSON.stringify(policy) }),
+  });
+  if (res.status !== 200) {
+    throw new BenchError(
+      'BENCH_NOT_READY',
+      `setting fast's traffic policy: ${res.status} ${await res.text()}`,
+    );
+  }
+}
 
 function writeResults(
   files: BenchRun['files'],
@@ -192,13 +229,15 @@ async function warnForeignConsumers(
   progress: ProgressLine,
   expected: Readonly<Record<string, number>>,
 ): Promise<void> {
-  const queues = Object.keys(expected).map((m) => `mlapi.${m}`);
+  // The harness serves each model at the version its model.json names: "1".
+  const queueOf = (model: string) => `mlapi.${model}.1`;
+  const queues = Object.keys(expected).map(queueOf);
   const counts = await queueConsumers(AMQP_URL, queues);
   for (const [model, want] of Object.entries(expected)) {
-    const have = counts[`mlapi.${model}`] ?? 0;
+    const have = counts[queueOf(model)] ?? 0;
     if (have > want) {
       progress.note(
-        `WARNING: mlapi.${model} has ${have} consumers but the harness started ${want}: another ` +
+        `WARNING: ${queueOf(model)} has ${have} consumers but the harness started ${want}: another ` +
           'stack shares the broker and will take part of the load; figures are not comparable',
       );
     }

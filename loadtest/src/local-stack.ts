@@ -71,14 +71,17 @@ export class LocalStack {
     }
   }
 
-  /** Starts one more worker for a model; resolves when it is consuming. */
-  async addWorker(model: string): Promise<void> {
+  /**
+   * Starts one more worker, of `models/<model>` or of `modelDir` (another version) under the
+   * role `model`; resolves when it is consuming.
+   */
+  async addWorker(model: string, modelDir?: string): Promise<void> {
     const port = this.#nextWorkerPort++;
     const member = this.#spawn(
       `worker-${model}-${port}`,
       'packages/worker/dist/main.js',
       {
-        MODEL_DIR: join(this.#options.root, 'models', model),
+        MODEL_DIR: modelDir ?? join(this.#options.root, 'models', model),
         PORT: String(port),
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',

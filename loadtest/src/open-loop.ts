@@ -110,7 +110,7 @@ function phase(
     };
 
     const send = (scheduledAt: number) => {
-      const { path, body } = next();
+      const { path, body, headers: own } = next();
       const sentAt = performance.now();
       let done = false;
       const finish = (outcome: 'ok' | 'non2xx' | 'error' | 'timeout', status?: number) => {
@@ -137,7 +137,7 @@ function phase(
           path,
           method: 'POST',
           agent,
-          headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+          headers: { ...headers, ...own, 'content-length': Buffer.byteLength(body) },
         },
         (res) => {
           const status = res.statusCode ?? 0;

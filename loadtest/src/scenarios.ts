@@ -10,6 +10,12 @@ export interface PlannedCell {
   workload: Workload;
   /** Slow-model workers the stack must run for this cell; null: whatever it has. */
   slowWorkers: 1 | 2 | null;
+  /**
+   * Run with fast at two versions (models/fast as "1", models/v2/fast as "2", one worker each)
+   * under this traffic policy for fast; null: no policy (shares by live workers). Absent: fast
+   * as it is.
+   */
+  fastPolicy?: object | null;
 }
 
 // The open loop may need more sockets than its rate × latency; 64 covers 350 req/s up to ~180 ms.
@@ -20,6 +26,8 @@ const MODEL_CONCURRENCY = 64;
 // second worker has nothing to add; 32 rows make the model's compute the bottleneck, which is
 // what adding a worker is for.
 const SCALING_ROWS = 32;
+// Sticky callers (x-session-id) in the version cells: enough that a 10% share is 10% of requests.
+const VERSION_CALLERS = 1000;
 
 /**
  * The scenarios of issue 6, in run order. The slow 2-worker cell comes last because adding a
@@ -57,13 +65,31 @@ export function planCells(
     closed('fast-uncached-v1', MODEL_CONCURRENCY, { kind: 'unique', model: 'fast', route: 'v1' }),
     closed('fast-uncached-v2', MODEL_CONCURRENCY, { kind: 'unique', model: 'fast', route: 'v2' }),
     closed('mixed-3-2-1-uncached', MODEL_CONCURRENCY, { kind: 'mixed' }),
+  ];
+  if (canScaleWorkers) {
+    // Issue 11: the cost of a traffic split and of shadow traffic, on equal terms: the same two
+    // workers in every cell, requests spread over 1,000 sticky callers.
+    const versioned = (scenario: string, fastPolicy: object | null): PlannedCell => ({
+      ...closed(scenario, MODEL_CONCURRENCY, { ...fastUnique, sessions: VERSION_CALLERS }),
+      fastPolicy,
+    });
+    cells.push(
+      versioned('fast-2-versions-no-policy', null),
+      versioned('fast-2-versions-90-10', { weights: { '1': 90, '2': 10 } }),
+      versioned('fast-2-versions-shadow-10', {
+        weights: { '1': 100, '2': 0 },
+        shadow: { version: '2', percent: 10 },
+      }),
+    );
+  }
+  cells.push(
     closed(
       canScaleWorkers ? 'slow-uncached-1-worker' : 'slow-uncached',
       MODEL_CONCURRENCY,
       { kind: 'unique', model: 'slow', route: 'predict' },
       canScaleWorkers ? 1 : null,
     ),
-  ];
+  );
   if (canScaleWorkers) {
     const slowBulk: Workload = {
       kind: 'unique',

@@ -15,13 +15,22 @@ import {
  * with unique inputs.
  */
 export type Workload =
-  | { kind: 'unique'; model: string; route: Route; rows?: number }
+  | {
+      kind: 'unique';
+      model: string;
+      route: Route;
+      rows?: number;
+      /** Callers to spread requests over (`x-session-id`), for sticky version routing. */
+      sessions?: number;
+    }
   | { kind: 'fixed'; model: string; route: Route }
   | { kind: 'mixed' };
 
 export interface OutgoingRequest {
   path: string;
   body: string;
+  /** Per-request headers beyond the cell's own. */
+  headers?: Record<string, string>;
 }
 
 /** Returns the next request to send; each call advances the input sequence. */
@@ -55,10 +64,15 @@ export function requestSource(
     const shape = shapeOf(shapes, workload.model);
     const path = routePath(workload.route, shape.name);
     const rows = workload.rows ?? 1;
+    const sessions = workload.sessions ?? 0;
     return () => {
       const batch: number[][] = [];
+      const n = i;
       for (let r = 0; r < rows; r++) batch.push(uniqueRow(shape.features, salt + i++));
-      return { path, body: JSON.stringify(routeBody(workload.route, shape, batch)) };
+      const body = JSON.stringify(routeBody(workload.route, shape, batch));
+      return sessions > 0
+        ? { path, body, headers: { 'x-session-id': `caller-${n % sessions}` } }
+        : { path, body };
     };
   }
   // Fail before the run starts, not on the first request to a model without a shape.

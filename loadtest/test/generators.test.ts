@@ -14,11 +14,12 @@ const shapes = {
 interface Seen {
   bodies: string[];
   paths: string[];
+  sessions: string[];
 }
 
 /** Answers 200, except 503 for every fifth request, so error counting is visible. */
 async function server(t: Test): Promise<{ url: string; seen: Seen }> {
-  const seen: Seen = { bodies: [], paths: [] };
+  const seen: Seen = { bodies: [], paths: [], sessions: [] };
   const srv: Server = createServer((req: IncomingMessage, res) => {
     let body = '';
     req.on('data', (chunk) => {
@@ -27,6 +28,7 @@ async function server(t: Test): Promise<{ url: string; seen: Seen }> {
     req.on('end', () => {
       seen.bodies.push(body);
       seen.paths.push(req.url ?? '');
+      seen.sessions.push(String(req.headers['x-session-id'] ?? ''));
       res.statusCode = seen.bodies.length % 5 === 0 ? 503 : 200;
       res.setHeader('content-type', 'application/json');
       res.end('{"ok":true}');
@@ -91,6 +93,19 @@ t.test('the closed loop records every response and splits out the errors', async
   t.equal(r.latency.count, r.ok);
   t.equal(r.socketErrors + r.timeouts, 0);
   t.equal(new Set(seen.bodies).size, seen.bodies.length, 'unique workload: no body repeats');
+});
+
+t.test('a workload with sessions spreads requests over that many sticky callers', async (t) => {
+  for (const mode of ['closed', 'open'] as const) {
+    const { url, seen } = await server(t);
+    const workload = { kind: 'unique', model: 'fast', route: 'predict', sessions: 3 } as const;
+    await (mode === 'closed' ? runClosedLoop : runOpenLoop)(
+      cell(url, { mode, rate: mode === 'open' ? 60 : null, workload }),
+      () => {},
+    );
+    t.ok(seen.sessions.length >= 3, `${mode}: ${seen.sessions.length} requests`);
+    t.same([...new Set(seen.sessions)].sort(), ['caller-0', 'caller-1', 'caller-2'], mode);
+  }
 });
 
 t.test('a fixed workload repeats one body; a mixed one follows 3:2:1', async (t) => {

@@ -19,6 +19,9 @@ t.test('the full matrix covers every scenario of the issue, slow 2-worker last',
     'fast-uncached-v1@64',
     'fast-uncached-v2@64',
     'mixed-3-2-1-uncached@64',
+    'fast-2-versions-no-policy@64',
+    'fast-2-versions-90-10@64',
+    'fast-2-versions-shadow-10@64',
     'slow-uncached-1-worker@64',
     'slow-32rows-1-worker@64',
     'slow-uncached-2-workers@64',
@@ -26,13 +29,41 @@ t.test('the full matrix covers every scenario of the issue, slow 2-worker last',
   ]);
   t.same(
     cells.map((c) => c.slowWorkers),
-    [null, null, null, null, null, null, null, null, null, null, null, 1, 1, 2, 2],
+    [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      1,
+      1,
+      2,
+      2,
+    ],
+  );
+  t.same(
+    cells.filter((c) => c.fastPolicy !== undefined).map((c) => c.fastPolicy),
+    [
+      null,
+      { weights: { '1': 90, '2': 10 } },
+      { weights: { '1': 100, '2': 0 }, shadow: { version: '2', percent: 10 } },
+    ],
+    'the version cells: no policy, a 90/10 split, 10% shadow',
   );
 });
 
 t.test('a stack the harness cannot scale gets no 2-worker cell', async (t) => {
   const names = planCells(normalizeOptions(), false).map((c) => c.scenario);
-  t.notOk(names.some((n) => n.includes('worker')));
+  t.notOk(names.some((n) => n.includes('worker') || n.includes('versions')));
   t.ok(names.includes('slow-uncached'));
 });
 

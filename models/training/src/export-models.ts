@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TrainingError } from './errors.js';
 import type { ExportOptions, NormalizedExportOptions } from './export-options.js';
@@ -86,7 +87,14 @@ export async function exportModels(options?: ExportOptions): Promise<ExportResul
   }
 
   const referencePath = join(opts.outDir, 'reference.json');
-  await writeAtomically(referencePath, `${JSON.stringify(reference, null, 2)}\n`);
+  // Exporting some models keeps the others' reference entries (a new version of one model).
+  const kept = await readReference(referencePath);
+  const merged = Object.fromEntries(
+    Object.entries({ ...kept, ...reference }).sort(
+      ([a], [b]) => MODEL_ORDER.indexOf(a) - MODEL_ORDER.indexOf(b),
+    ),
+  );
+  await writeAtomically(referencePath, `${JSON.stringify(merged, null, 2)}\n`);
   log.info({ file: referencePath, inputs: referenceInputs.length }, 'wrote reference outputs');
   return { models: exported, referencePath };
 }
@@ -142,6 +150,7 @@ async function exportOne(
 
     const manifest = buildManifest({
       name: spec.name,
+      version: opts.version,
       labels: LABELS,
       accuracy: Math.round(accuracy * 1e4) / 1e4,
       description: spec.description,
@@ -183,6 +192,24 @@ async function exportOne(
     };
   } finally {
     await session.release();
+  }
+}
+
+const MODEL_ORDER: readonly string[] = MODEL_SPECS.map((s) => s.name);
+
+/** The reference file already in the output folder, or {} when there is none to keep. */
+async function readReference(path: string): Promise<Record<string, ReferenceEntry>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return {};
+  }
+  try {
+    const value = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : {};
+  } catch {
+    throw new TrainingError('BAD_REFERENCE', `${path} is not JSON; move it away and export again`);
   }
 }
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isModelVersion, MODEL_VERSION_PATTERN } from '@mlapi/contracts';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
 import type { ModelName } from './models.js';
@@ -12,6 +13,11 @@ export interface ExportOptions {
   dataPath?: string;
   /** Seeds the split and every model's initialisation and shuffling. Default 20240229. */
   seed?: number;
+  /**
+   * The `version` written to each manifest. Default "1". A new version, trained from another
+   * seed into its own `outDir`, gives different answers and a different sha256.
+   */
+  version?: string;
   /** Share of each class held out for accuracy and the reference set. Default 0.3. */
   testFraction?: number;
   /** Export fails with LOW_ACCURACY below this held-out accuracy. Default 0.9. */
@@ -26,6 +32,7 @@ export interface NormalizedExportOptions {
   readonly outDir: string;
   readonly dataPath: string;
   readonly seed: number;
+  readonly version: string;
   readonly testFraction: number;
   readonly minAccuracy: number;
   readonly models: readonly ModelName[];
@@ -39,6 +46,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   outDir: join(PACKAGE_DIR, '..'),
   dataPath: join(PACKAGE_DIR, 'data', 'iris.csv'),
   seed: 20240229,
+  version: '1',
   testFraction: 0.3,
   minAccuracy: 0.9,
   models: MODEL_NAMES,
@@ -55,6 +63,9 @@ export function normalizeOptions(options: ExportOptions = {}): NormalizedExportO
   }
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) {
     throw new TypeError('seed must be an integer in [0, 2^32)');
+  }
+  if (!isModelVersion(o.version)) {
+    throw new TypeError(`version must match ${MODEL_VERSION_PATTERN}`);
   }
   if (typeof o.testFraction !== 'number' || !(o.testFraction > 0 && o.testFraction < 1)) {
     throw new TypeError('testFraction must be a number strictly between 0 and 1');

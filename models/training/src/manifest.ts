@@ -20,6 +20,7 @@ export interface Manifest extends ModelManifest {
 
 export function buildManifest(fields: {
   name: string;
+  version: string;
   labels: readonly string[];
   accuracy: number;
   description: string;
@@ -30,7 +31,7 @@ export function buildManifest(fields: {
 }): Manifest {
   return {
     name: fields.name,
-    version: '1',
+    version: fields.version,
     platform: 'onnxruntime',
     inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [-1, FEATURES.length] }],
     outputs: [{ name: OUTPUT_NAME, datatype: 'FP32', shape: [-1, fields.labels.length] }],

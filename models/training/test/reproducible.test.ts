@@ -27,6 +27,34 @@ t.test('re-running the export reproduces the committed files byte for byte', asy
   }
 });
 
+t.test(
+  'the committed second version of fast is its export with --version 2 --seed 7',
+  async (t) => {
+    const outDir = await mkdtemp(join(tmpdir(), 'mlapi-export-'));
+    t.teardown(() => rm(outDir, { recursive: true, force: true }));
+    const result = await exportModels({
+      outDir,
+      logger: null,
+      models: ['fast'],
+      version: '2',
+      seed: 7,
+    });
+    const manifest = result.models[0]?.manifest;
+    t.equal(manifest?.version, '2');
+    const v1 = JSON.parse(await readFile(join(MODELS_DIR, 'fast', 'model.json'), 'utf8'));
+    t.not(manifest?.sha256, v1.sha256, 'another graph');
+    for (const file of ['fast/model.onnx', 'fast/model.json', 'reference.json']) {
+      const fresh = await readFile(join(outDir, file));
+      const committed = await readFile(join(MODELS_DIR, 'v2', file));
+      t.ok(fresh.equals(committed), `v2/${file} is identical (${fresh.length} bytes)`);
+    }
+  },
+);
+
+t.test('an export version must follow the version pattern', async (t) => {
+  await t.rejects(exportModels({ version: '../2', logger: null }), TypeError);
+});
+
 t.test('a model below the accuracy floor fails the export with LOW_ACCURACY', async (t) => {
   const outDir = await mkdtemp(join(tmpdir(), 'mlapi-export-'));
   t.teardown(() => rm(outDir, { recursive: true, force: true }));

@@ -23,9 +23,12 @@ import { routeLabel } from './route-label.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { predictRoutes } from './routes/predict.js';
+import { trafficRoutes } from './routes/traffic.js';
 import { v1Routes } from './routes/v1.js';
 import { v2Routes } from './routes/v2.js';
 import { errorBody } from './schemas.js';
+import type { PolicyStore } from './traffic/policy-store.js';
+import { createTraffic } from './traffic/traffic.js';
 import { formatSchemaErrors } from './validation-message.js';
 
 /** The RPC client as the gateway uses it (structurally @mlapi/rpc's RpcClient). */
@@ -44,6 +47,8 @@ export interface AppDeps {
   logger?: Logger;
   /** Wraps the prediction service (tests, instrumentation); coalescing is built in (config). */
   predictor?: (service: Predictor) => Predictor;
+  /** Where traffic policies live. Default: Redis when `redis` is given, else in process. */
+  trafficStore?: PolicyStore;
 }
 
 declare module 'fastify' {
@@ -102,9 +107,23 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
   const redis = deps.redis ?? null;
   const cache =
     deps.cache ?? (redis !== null ? new RedisCache(redis) : new LruCache(config.cacheMaxEntries));
-  const service = new PredictionService({
+  const traffic = createTraffic({
+    config,
+    registry: deps.registry,
+    metricsRegistry: metrics.registry,
+    logger,
+    redis,
+    ...(deps.trafficStore !== undefined ? { store: deps.trafficStore } : {}),
+    send: (queue, rows, requestId, deadline) => service.send(queue, rows, requestId, deadline),
+  });
+  app.addHook('onReady', () => traffic.start());
+  app.addHook('onClose', () => traffic.close());
+  const service: PredictionService = new PredictionService({
     rpc: deps.rpc,
     registry: deps.registry,
+    router: traffic.router,
+    shadow: traffic.shadow,
+    rollback: traffic.guard,
     cache,
     metrics,
     cacheTtlSeconds: config.cacheTtlSeconds,
@@ -214,6 +233,7 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
   await app.register(predictRoutes, ctx);
   await app.register(v1Routes, ctx);
   await app.register(v2Routes, ctx);
+  await app.register(trafficRoutes, { policies: traffic.policies });
   await app.register(healthRoutes, ctx);
   await app.register(metricsRoutes, { metrics });
   app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () =>

@@ -231,6 +231,7 @@ export class Coalescer {
           predictions: result.predictions.slice(at, end),
           probabilities: result.probabilities.slice(at, end),
           labels: result.labels.slice(at, end),
+          ...(result.model_sha256 !== undefined ? { model_sha256: result.model_sha256 } : {}),
         });
       }
       at = end;

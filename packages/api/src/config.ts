@@ -28,6 +28,10 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Trust X-Forwarded-For for the client IP (behind an ingress). */
   readonly trustProxy: boolean;
+  /** JSON file of traffic policies (`{"<model>": {"weights": ...}}`) stored at start if absent. */
+  readonly trafficPolicyFile: string | null;
+  /** Shadow calls in flight at once; a sampled call beyond it is dropped and counted. */
+  readonly shadowMaxInFlight: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -63,6 +67,8 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   shutdownGraceMs: 10_000,
   logLevel: 'info',
   trustProxy: false,
+  trafficPolicyFile: null,
+  shadowMaxInFlight: 64,
 });
 
 /** Thrown for a bad environment variable; `variable` names it. */
@@ -155,6 +161,8 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', d.shutdownGraceMs, 0, 3_600_000),
     logLevel: logLevel as LogLevel,
     trustProxy: bool(env, 'TRUST_PROXY', d.trustProxy),
+    trafficPolicyFile: present(env, 'TRAFFIC_POLICY_FILE') ?? d.trafficPolicyFile,
+    shadowMaxInFlight: int(env, 'SHADOW_MAX_IN_FLIGHT', d.shadowMaxInFlight, 0, 100_000),
   };
   if (config.deadlineDefaultMs > config.deadlineMaxMs) {
     throw new ConfigError('DEADLINE_DEFAULT_MS', 'must not exceed DEADLINE_MAX_MS');

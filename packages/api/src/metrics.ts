@@ -45,28 +45,31 @@ export class GatewayMetrics {
     });
     new Gauge({
       name: 'model_loaded',
-      help: '1 when the model has at least one live worker, else 0',
+      help: '1 when the model version has at least one live worker, else 0',
       labelNames: MODEL_LABELS,
       registers,
       collect() {
         this.reset();
-        for (const m of models.list()) {
-          this.set(
-            { model_name: m.name, model_version: m.version },
-            models.liveWorkers(m.name) > 0 ? 1 : 0,
-          );
+        for (const model of models.models()) {
+          for (const version of models.versions(model)) {
+            const live = models.liveWorkers(model, version);
+            this.set({ model_name: model, model_version: version }, live > 0 ? 1 : 0);
+          }
         }
       },
     });
     new Gauge({
       name: 'model_live_workers',
-      help: 'Live workers announced for the model',
+      help: 'Live workers announced for the model version',
       labelNames: MODEL_LABELS,
       registers,
       collect() {
         this.reset();
-        for (const m of models.list()) {
-          this.set({ model_name: m.name, model_version: m.version }, models.liveWorkers(m.name));
+        for (const model of models.models()) {
+          for (const version of models.versions(model)) {
+            const live = models.liveWorkers(model, version);
+            this.set({ model_name: model, model_version: version }, live);
+          }
         }
       },
     });

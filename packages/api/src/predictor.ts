@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import {
-  isModelName,
   isPredictResult,
   type ModelSpec,
   modelQueue,
+  PREDICT_METHOD,
   type PredictResult,
 } from '@mlapi/contracts';
 import type { PredictionCache } from './cache/prediction-cache.js';
@@ -12,6 +12,9 @@ import type { Coalescer } from './coalescer.js';
 import { ApiError, toApiError } from './errors.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ModelRegistry } from './registry.js';
+import type { RollbackGuard } from './traffic/rollback-guard.js';
+import type { TrafficRouter, VersionChoice } from './traffic/router.js';
+import type { ShadowRunner } from './traffic/shadow.js';
 
 /** The part of @mlapi/rpc's RpcClient the predictor uses. */
 export interface RpcCaller {
@@ -24,6 +27,12 @@ export interface RpcCaller {
 
 export interface PredictRequest {
   readonly model: string;
+  /** The version asked for; absent: the model's traffic policy picks one. */
+  readonly version?: string;
+  /** Who is calling, for sticky version assignment (traffic/caller.ts). Default ''. */
+  readonly caller?: string;
+  /** A choice `choose()` already made for this request (V2 needs the spec before predicting). */
+  readonly choice?: VersionChoice;
   /** Rows as the caller sent them; checked here against the manifest. */
   readonly rows: readonly (readonly number[])[];
   readonly requestId: string;
@@ -32,6 +41,7 @@ export interface PredictRequest {
 }
 
 export interface Prediction {
+  /** `model_version` names the version that really answered. */
   readonly result: PredictResult;
   readonly cached: boolean;
 }
@@ -39,19 +49,34 @@ export interface Prediction {
 /** What every route family calls. */
 export interface Predictor {
   predict(request: PredictRequest): Promise<Prediction>;
-  /** The manifest of a known model, for routes that describe models. */
-  model(name: string): ModelSpec;
+  /** The version that would serve (model, version?) for this caller. @throws ApiError */
+  choose(model: string, version?: string, caller?: string): VersionChoice;
+  /**
+   * The manifest describing a model in metadata routes: the named version, else the model's
+   * primary version (traffic/router.ts). @throws ApiError
+   */
+  model(name: string, version?: string): ModelSpec;
+  /**
+   * Whether a request would find a live worker: of that version, else of a version the model's
+   * traffic policy serves.
+   */
+  ready(name: string, version?: string): boolean;
 }
 
 export interface PredictionServiceOptions {
   rpc: RpcCaller;
   registry: ModelRegistry;
+  router: TrafficRouter;
   cache: PredictionCache;
   metrics: GatewayMetrics;
   cacheTtlSeconds: number;
   maxRowsPerRequest: number;
-  /** Sends the calls, coalescing concurrent ones per model; null: one message per call. */
+  /** Sends the calls, coalescing concurrent ones per queue; null: one message per call. */
   coalescer?: Coalescer | null;
+  /** Sends sampled shadow calls; null: shadow policies are not acted on. */
+  shadow?: ShadowRunner | null;
+  /** Counts outcomes for automatic rollback; null: none. */
+  rollback?: RollbackGuard | null;
 }
 
 interface Flight {
@@ -60,60 +85,88 @@ interface Flight {
 }
 
 /**
- * Validate, look up the cache, share identical in-flight calls, call the model's worker (through
- * the coalescer when there is one), and cache only successes.
+ * Choose the version, validate, look up the cache, share identical in-flight calls, call the
+ * version's workers (through the coalescer when there is one), and cache only successes.
  */
 export class PredictionService implements Predictor {
   readonly #rpc: RpcCaller;
   readonly #registry: ModelRegistry;
+  readonly #router: TrafficRouter;
   readonly #cache: PredictionCache;
   readonly #metrics: GatewayMetrics;
   readonly #ttl: number;
   readonly #maxRows: number;
   readonly #coalescer: Coalescer | null;
+  readonly #shadow: ShadowRunner | null;
+  readonly #rollback: RollbackGuard | null;
   readonly #flights = new Map<string, Flight>();
 
   constructor(options: PredictionServiceOptions) {
     this.#rpc = options.rpc;
     this.#registry = options.registry;
+    this.#router = options.router;
     this.#cache = options.cache;
     this.#metrics = options.metrics;
     this.#ttl = options.cacheTtlSeconds;
     this.#maxRows = options.maxRowsPerRequest;
     this.#coalescer = options.coalescer ?? null;
+    this.#shadow = options.shadow ?? null;
+    this.#rollback = options.rollback ?? null;
   }
 
-  model(name: string): ModelSpec {
-    if (!isModelName(name)) throw new ApiError('BAD_INPUT', 'invalid model name');
-    const manifest = this.#registry.get(name);
-    if (manifest === undefined) throw new ApiError('UNKNOWN_MODEL', `no model named "${name}"`);
-    return manifest;
+  choose(model: string, version?: string, caller = ''): VersionChoice {
+    return this.#router.choose(model, version, caller);
+  }
+
+  model(name: string, version?: string): ModelSpec {
+    return version === undefined ? this.#router.primary(name) : this.#router.version(name, version);
+  }
+
+  ready(name: string, version?: string): boolean {
+    return version === undefined
+      ? this.#router.ready(name)
+      : this.#registry.liveWorkers(name, version) > 0;
   }
 
   async predict(request: PredictRequest): Promise<Prediction> {
-    const manifest = this.model(request.model);
-    const labels = { model_name: manifest.name, model_version: manifest.version };
+    const choice =
+      request.choice ?? this.#router.choose(request.model, request.version, request.caller ?? '');
+    const spec = choice.spec;
     const started = performance.now();
     try {
-      const prediction = await this.#predict(manifest, request);
+      const prediction = await this.#predict(choice, request);
+      // Labelled with the version that really answered.
+      const labels = {
+        model_name: spec.name,
+        model_version: prediction.result.model_version,
+      };
       this.#metrics.predictions.inc(labels);
       this.#metrics.latency.observe(labels, (performance.now() - started) / 1000);
+      this.#rollback?.record(spec.name, spec.version, false);
       return prediction;
     } catch (err) {
       const error = toApiError(err);
-      this.#metrics.predictionErrors.inc({ ...labels, error_type: error.code });
+      this.#metrics.predictionErrors.inc({
+        model_name: spec.name,
+        model_version: spec.version,
+        error_type: error.code,
+      });
+      this.#rollback?.record(spec.name, spec.version, error.statusCode >= 500);
       throw error;
     }
   }
 
-  async #predict(manifest: ModelSpec, request: PredictRequest): Promise<Prediction> {
-    this.#checkRows(manifest, request.rows);
+  async #predict(choice: VersionChoice, request: PredictRequest): Promise<Prediction> {
+    const spec = choice.spec;
+    this.#checkRows(spec, request.rows);
     // Serialised once: it is both keys. A shared cache needs the stable hash; the in-process
     // cache and the flights map key on the canonical rows themselves (no SHA-256 per request).
     const json = JSON.stringify(request.rows);
-    const flightKey = localKey(manifest.name, manifest.version, json);
+    const flightKey = localKey(spec.name, spec.version, spec.sha256, json);
     const key =
-      this.#cache.local === true ? flightKey : hashedKey(manifest.name, manifest.version, json);
+      this.#cache.local === true
+        ? flightKey
+        : hashedKey(spec.name, spec.version, spec.sha256, json);
     const hit = await this.#cacheGet(key);
     if (hit !== undefined) return { result: hit, cached: true };
 
@@ -123,10 +176,25 @@ export class PredictionService implements Predictor {
     if (flight !== undefined && flight.deadline <= request.deadline) {
       return { result: await flight.promise, cached: false };
     }
-    if (this.#registry.liveWorkers(manifest.name) === 0) {
-      throw new ApiError('UNAVAILABLE', `model "${manifest.name}" has no live worker`);
+    if (this.#registry.liveWorkers(spec.name, spec.version) === 0) {
+      throw new ApiError(
+        'UNAVAILABLE',
+        `model "${spec.name}" version "${spec.version}" has no live worker`,
+      );
     }
-    const promise = this.#call(manifest, request, key);
+    const started = performance.now();
+    const promise = this.#call(spec, request, key, json);
+    if (choice.shadow !== null && this.#shadow !== null) {
+      this.#shadow.run(
+        spec,
+        choice.shadow,
+        request.rows,
+        request.requestId,
+        request.deadline,
+        promise,
+        started,
+      );
+    }
     if (flight === undefined) {
       const own: Flight = { promise, deadline: request.deadline };
       this.#flights.set(flightKey, own);
@@ -137,27 +205,45 @@ export class PredictionService implements Predictor {
     return { result: await promise, cached: false };
   }
 
-  async #call(manifest: ModelSpec, request: PredictRequest, key: string): Promise<PredictResult> {
-    const queue = modelQueue(manifest.name);
+  /** One prediction to one queue, through the coalescer when there is one. */
+  send(queue: string, rows: PredictRequest['rows'], requestId: string, deadline: number) {
+    return this.#coalescer !== null
+      ? this.#coalescer.predict(queue, rows, requestId, deadline)
+      : this.#rpc.call<PredictResult>(
+          queue,
+          { inputs: rows },
+          { deadline, requestId, type: PREDICT_METHOD },
+        );
+  }
+
+  async #call(
+    spec: ModelSpec,
+    request: PredictRequest,
+    key: string,
+    json: string,
+  ): Promise<PredictResult> {
+    const queue = modelQueue(spec.name, spec.version);
     // Counted per request, coalesced or not: each caller is waiting on an RPC.
     this.#metrics.rpcInFlight.inc();
     let result: unknown;
     try {
-      result =
-        this.#coalescer !== null
-          ? await this.#coalescer.predict(queue, request.rows, request.requestId, request.deadline)
-          : await this.#rpc.call(
-              queue,
-              { inputs: request.rows },
-              { deadline: request.deadline, requestId: request.requestId, type: 'predict' },
-            );
+      result = await this.send(queue, request.rows, request.requestId, request.deadline);
     } finally {
       this.#metrics.rpcInFlight.dec();
     }
     if (!isPredictResult(result, request.rows.length)) {
       throw new ApiError('INTERNAL', 'the model worker sent a malformed result');
     }
-    this.#cache.set(key, result, this.#ttl).catch(() => this.#metrics.cacheErrors.inc());
+    // Stored under the graph that really answered: during a rollout two graphs may share a
+    // version, and an answer must never be served for the other one.
+    const answered = result.model_sha256;
+    const storeKey =
+      answered === undefined || answered === spec.sha256
+        ? key
+        : this.#cache.local === true
+          ? localKey(spec.name, result.model_version, answered, json)
+          : hashedKey(spec.name, result.model_version, answered, json);
+    this.#cache.set(storeKey, result, this.#ttl).catch(() => this.#metrics.cacheErrors.inc());
     return result;
   }
 
@@ -174,7 +260,7 @@ export class PredictionService implements Predictor {
     return hit;
   }
 
-  #checkRows(manifest: ModelSpec, rows: readonly (readonly number[])[]): void {
+  #checkRows(manifest: ModelSpec, rows: PredictRequest['rows']): void {
     if (rows.length === 0) throw new ApiError('BAD_INPUT', 'at least one row is required');
     if (rows.length > this.#maxRows) {
       throw new ApiError('BAD_INPUT', `at most ${this.#maxRows} rows per request`);

@@ -1,4 +1,4 @@
-import { MODEL_NAME_PATTERN } from '@mlapi/contracts';
+import { MODEL_NAME_PATTERN, MODEL_VERSION_PATTERN, WIRE_ERROR_CODES } from '@mlapi/contracts';
 
 /** Shared JSON schemas: they validate requests (Ajv) and serialize replies (fast-json-stringify). */
 
@@ -8,19 +8,7 @@ export const errorBody = {
   required: ['error', 'code', 'request_id'],
   properties: {
     error: { type: 'string' },
-    code: {
-      type: 'string',
-      enum: [
-        'BAD_INPUT',
-        'UNAUTHENTICATED',
-        'UNKNOWN_MODEL',
-        'RATE_LIMITED',
-        'OVERLOADED',
-        'UNAVAILABLE',
-        'TIMEOUT',
-        'INTERNAL',
-      ],
-    },
+    code: { type: 'string', enum: [...WIRE_ERROR_CODES] },
     request_id: { type: 'string' },
   },
 } as const;
@@ -36,6 +24,19 @@ export const modelParams = {
   required: ['model'],
   properties: { model: { type: 'string', pattern: MODEL_NAME_PATTERN } },
 } as const;
+
+/** `{model, version}` path parameters of the explicit-version routes. */
+export const modelVersionParams = {
+  type: 'object',
+  required: ['model', 'version'],
+  properties: {
+    model: { type: 'string', pattern: MODEL_NAME_PATTERN },
+    version: { type: 'string', pattern: MODEL_VERSION_PATTERN },
+  },
+} as const;
+
+/** The header naming the version that answered, on every prediction. */
+export const MODEL_VERSION_HEADER = 'x-model-version';
 
 /** Columns per row are bounded well above any model's width; the manifest gives the exact one. */
 export const MAX_ROW_WIDTH = 4096;

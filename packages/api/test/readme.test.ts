@@ -26,7 +26,8 @@
 //   marks its blocks with `needs`, and whoever gives the stack that feature adds it here.
 // - On a mismatch the test prints the real response as the README would show it (compact,
 //   4 decimals), ready to paste.
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import {
@@ -44,7 +45,10 @@ import { matchJson, readmeJson } from './readme/json-match.js';
 import { type Example, extractExamples } from './readme/readme-examples.js';
 
 /** Features this stack provides, for `readme-test: needs` markers. */
-const STACK_FEATURES: ReadonlySet<string> = new Set<string>([]);
+// versions: a second version of fast (models/v2/fast) beside the three models, with fast's
+// traffic pinned to version 1 from the start so the examples before the versions section see
+// only version 1, as a reader who has not started the v2 worker does.
+const STACK_FEATURES: ReadonlySet<string> = new Set<string>(['versions']);
 /** Shell variables the examples may use (`$NAME`). */
 const VARS: Readonly<Record<string, string>> = {};
 const HOSTS = ['localhost:8080', '127.0.0.1:8080'];
@@ -120,8 +124,14 @@ async function startStack(t: Test): Promise<string> {
   for (const model of MODEL_NAMES) {
     spawnWorker(t, join(ROOT, 'models', model), { AMQP_URL: amqpUrl });
   }
+  spawnWorker(t, join(ROOT, 'models', 'v2', 'fast'), { AMQP_URL: amqpUrl });
+  const dir = await mkdtemp(join(tmpdir(), 'mlapi-readme-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const policies = join(dir, 'traffic.json');
+  await writeFile(policies, JSON.stringify({ fast: { weights: { '1': 100 } } }));
   const port = await freePort();
   const gateway = spawnNode(t, API_MAIN, {
+    TRAFFIC_POLICY_FILE: policies,
     AMQP_URL: amqpUrl,
     PORT: String(port),
     HOST: '127.0.0.1',
@@ -140,9 +150,14 @@ async function startStack(t: Test): Promise<string> {
       'the gateway and every model ready',
       async () =>
         (await status('/health/ready')) === 200 &&
-        (await Promise.all(MODEL_NAMES.map((m) => status(`/v2/models/${m}/ready`)))).every(
-          (s) => s === 200,
-        ),
+        (
+          await Promise.all(
+            [
+              ...MODEL_NAMES.map((m) => `/v2/models/${m}/ready`),
+              '/v2/models/fast/versions/2/ready',
+            ].map(status),
+          )
+        ).every((s) => s === 200),
       60_000,
     );
   } catch (err) {

@@ -92,7 +92,12 @@ t.test('every route family answers with its documented shape for each model', as
 
     t.test(`${model}: KServe V1`, async (t) => {
       const meta = await app.inject({ url: `/v1/models/${name}` });
-      t.same(meta.json(), { name, version: expected.version, ready: true });
+      t.same(meta.json(), {
+        name,
+        version: expected.version,
+        versions: [expected.version],
+        ready: true,
+      });
       const res = await app.inject({
         method: 'POST',
         url: `/v1/models/${name}:predict`,

@@ -10,4 +10,13 @@ export {
 } from './names.js';
 export type { PredictRequestBody, PredictResult } from './predict.js';
 export { isPredictResult, PREDICT_METHOD } from './predict.js';
+export type { ModelRef } from './queues.js';
 export { MODEL_QUEUE_PREFIX, modelOfQueue, modelQueue } from './queues.js';
+export type { AutoRollbackPolicy, ShadowPolicy, TrafficPolicy } from './traffic.js';
+export {
+  DEFAULT_AUTO_ROLLBACK,
+  parseTrafficPolicy,
+  stickyBucket,
+  TRAFFIC_BUCKETS,
+  TrafficPolicyError,
+} from './traffic.js';

@@ -14,6 +14,11 @@ export interface PredictResult {
   readonly probabilities: readonly (readonly number[])[];
   /** `labels[i]` is the label of `predictions[i]`. */
   readonly labels: readonly string[];
+  /**
+   * The content hash of the graph that answered (the manifest's `sha256`), so the gateway caches
+   * an answer under the graph that really produced it, even while two graphs share a version.
+   */
+  readonly model_sha256?: string;
 }
 
 /**

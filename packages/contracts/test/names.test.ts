@@ -26,13 +26,20 @@ t.test('versions follow their pattern', async (t) => {
   for (const no of bad) t.notOk(isModelVersion(no), String(no));
 });
 
-t.test('a queue is only ever built from a checked name, and maps back', async (t) => {
-  t.equal(modelQueue('fast'), `${MODEL_QUEUE_PREFIX}fast`);
-  t.throws(() => modelQueue('../x'), TypeError);
-  t.throws(() => modelQueue(''), TypeError);
-  t.equal(modelOfQueue(modelQueue('slow')), 'slow');
-  t.equal(modelOfQueue('other.fast'), undefined);
-  t.equal(modelOfQueue('mlapi.Bad'), undefined);
+t.test('a queue is only ever built from a checked name and version, and maps back', async (t) => {
+  t.equal(modelQueue('fast', '1'), `${MODEL_QUEUE_PREFIX}fast.1`);
+  t.equal(modelQueue('fast', '2.0.1'), 'mlapi.fast.2.0.1');
+  t.throws(() => modelQueue('../x', '1'), TypeError);
+  t.throws(() => modelQueue('', '1'), TypeError);
+  t.throws(() => modelQueue('fast', ''), TypeError);
+  t.throws(() => modelQueue('fast', '1/../x'), TypeError);
+  t.same(modelOfQueue(modelQueue('slow', '3')), { model: 'slow', version: '3' });
+  // A version may hold dots; a model name never does, so the first dot splits them.
+  t.same(modelOfQueue('mlapi.fast.2.0.1'), { model: 'fast', version: '2.0.1' });
+  t.equal(modelOfQueue('other.fast.1'), undefined);
+  t.equal(modelOfQueue('mlapi.Bad.1'), undefined);
+  t.equal(modelOfQueue('mlapi.fast'), undefined, 'a queue without a version is not a model queue');
+  t.equal(modelOfQueue('mlapi.fast.'), undefined);
 });
 
 t.test('a predict result must carry one answer per row', async (t) => {

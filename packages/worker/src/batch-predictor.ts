@@ -152,7 +152,7 @@ export class BatchPredictor {
 
   /** Builds one requester's reply from its rows of the batch output; argmax keeps the first max. */
   #result(output: Float32Array, start: number, rows: number): PredictResult {
-    const { classes, labels, name, version } = this.model.spec;
+    const { classes, labels, name, version, sha256 } = this.model.spec;
     const predictions = new Array<number>(rows);
     const probabilities = new Array<number[]>(rows);
     const rowLabels = new Array<string>(rows);
@@ -179,6 +179,7 @@ export class BatchPredictor {
       predictions,
       probabilities,
       labels: rowLabels,
+      ...(sha256 !== null ? { model_sha256: sha256 } : {}),
     };
   }
 

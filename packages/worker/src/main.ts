@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The worker process: the only module with side effects. It reads the config, loads the model,
-// opens the health port, consumes `mlapi.<name>`, announces itself and drains on SIGTERM/SIGINT.
+// opens the health port, consumes `mlapi.<name>.<version>`, announces itself and drains on SIGTERM/SIGINT.
 import { hostname } from 'node:os';
 import type { WorkerPresenceMeta } from '@mlapi/contracts';
 import { PresencePublisher } from '@mlapi/rpc';

@@ -12,7 +12,7 @@ import type { WorkerMetrics } from './metrics.js';
 export interface ModelWorkerOptions extends Omit<RpcServerOptions, 'queue' | 'maxBatch'> {
   /** The loaded model (see `loadModel`). */
   model: InferenceModel;
-  /** Queue to consume. Default `mlapi.<manifest name>`; tests pass a unique one. */
+  /** Queue to consume. Default `mlapi.<manifest name>.<manifest version>`; tests pass a unique one. */
   queue?: string;
   /** Messages taken per batch (BATCH_MAX_MESSAGES); 1 turns batching off. Default 64. */
   batchMaxMessages?: number;
@@ -58,7 +58,11 @@ export function normalizeOptions(options: ModelWorkerOptions): Normalized {
     throw new TypeError('option "batchMaxMessages" must be an integer >= 1');
   }
   return {
-    server: { ...server, queue: queue ?? modelQueue(model.spec.name), maxBatch: batchMaxMessages },
+    server: {
+      ...server,
+      queue: queue ?? modelQueue(model.spec.name, model.spec.version),
+      maxBatch: batchMaxMessages,
+    },
     model,
     batchMaxRows,
     maxRowsPerRequest,

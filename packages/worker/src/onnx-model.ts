@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ManifestError, type ModelManifest, type ModelSpec, parseManifest } from '@mlapi/contracts';
@@ -115,12 +116,31 @@ async function load(dir: string, intraOpNumThreads: number): Promise<OnnxModel> 
     if (!(cause instanceof ManifestError)) throw cause;
     throw new WorkerError('WORKER_MANIFEST', cause.message, { subject: cause.field, cause });
   }
-  const { manifest, spec } = parsed;
-
   const onnxPath = join(dir, 'model.onnx');
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(onnxPath);
+  } catch (cause) {
+    throw new WorkerError('WORKER_MODEL_LOAD', `${onnxPath} cannot be read`, { cause });
+  }
+  // The graph's content hash keys the gateway's cache, so it must describe the bytes we serve:
+  // a manifest that names another graph is refused, and one that names none gets this one's.
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (parsed.spec.sha256 !== null && parsed.spec.sha256 !== sha256) {
+    throw new WorkerError(
+      'WORKER_MANIFEST',
+      `model.json's sha256 (${parsed.spec.sha256}) is not that of ${onnxPath} (${sha256})`,
+      { subject: 'sha256' },
+    );
+  }
+  const manifest: ModelManifest =
+    parsed.spec.sha256 === null ? Object.freeze({ ...parsed.manifest, sha256 }) : parsed.manifest;
+  const spec: ModelSpec =
+    parsed.spec.sha256 === null ? Object.freeze({ ...parsed.spec, sha256 }) : parsed.spec;
+
   let session: InferenceSession;
   try {
-    session = await InferenceSession.create(onnxPath, {
+    session = await InferenceSession.create(bytes, {
       intraOpNumThreads,
       // Parallelism comes from batching and from running more worker processes, not from
       // onnxruntime's inter-op pool, which would fight them for the same cores.

@@ -4,7 +4,7 @@ import { modelDir } from './helpers/fixtures.js';
 
 t.test('the worker consumes mlapi.<manifest name> unless told otherwise', async (t) => {
   const model = await loadModel(modelDir('fast'));
-  t.equal(new ModelWorker({ model, logger: null }).queue, 'mlapi.fast');
+  t.equal(new ModelWorker({ model, logger: null }).queue, 'mlapi.fast.1');
   t.equal(new ModelWorker({ model, logger: null, queue: 'mlapi.other' }).queue, 'mlapi.other');
 });
 

@@ -1,6 +1,8 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { PredictResult } from '@mlapi/contracts';
 import t from 'tap';
-import { MODEL_NAMES, reference, startClient, startWorker } from './helpers/fixtures.js';
+import { MODEL_NAMES, modelDir, reference, startClient, startWorker } from './helpers/fixtures.js';
 
 for (const name of MODEL_NAMES) {
   t.test(
@@ -9,11 +11,14 @@ for (const name of MODEL_NAMES) {
       const ref = (await reference())[name];
       const { worker, queue } = await startWorker(t, name);
       const client = await startClient(t);
-      const { labels, version } = worker.model.spec;
+      const { labels, version, sha256 } = worker.model.spec;
+      const manifest = JSON.parse(await readFile(join(modelDir(name), 'model.json'), 'utf8'));
+      t.equal(sha256, manifest.sha256, "the spec carries the manifest's content hash");
 
       const check = (result: PredictResult, rows: number[], what: string): void => {
         t.equal(result.model_name, name, `${what}: model_name`);
         t.equal(result.model_version, version, `${what}: model_version`);
+        t.equal(result.model_sha256, sha256, `${what}: the graph that answered`);
         t.same(
           result.predictions,
           rows.map((r) => ref.predictions[r]),

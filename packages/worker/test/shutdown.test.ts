@@ -1,4 +1,4 @@
-import type { ModelManifest, PredictResult } from '@mlapi/contracts';
+import { type ModelManifest, modelOfQueue, type PredictResult } from '@mlapi/contracts';
 import { PresenceTracker } from '@mlapi/rpc';
 import t from 'tap';
 import {
@@ -37,7 +37,7 @@ t.test('SIGTERM drains in-flight requests, says goodbye and exits 0', async (t) 
   await waitFor('the announcement', async () => tracker.liveInstances(queue) === 1);
   t.equal(
     tracker.meta(queue)?.manifest.name,
-    queue.slice('mlapi.'.length),
+    modelOfQueue(queue)?.model,
     'it announces its manifest',
   );
 

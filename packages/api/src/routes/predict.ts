@@ -1,17 +1,27 @@
-import { MODEL_NAME_PATTERN } from '@mlapi/contracts';
+import { MODEL_NAME_PATTERN, MODEL_VERSION_PATTERN } from '@mlapi/contracts';
 import type { FastifyInstance } from 'fastify';
 import { requestDeadline } from '../deadline.js';
 import { adoptBodyRequestId, REQUEST_ID_PATTERN } from '../request-id.js';
 import { type RouteContext, toRows } from '../route-context.js';
-import { errorResponses, predictResultProperties, rowsOrRowSchema } from '../schemas.js';
+import {
+  errorResponses,
+  MODEL_VERSION_HEADER,
+  predictResultProperties,
+  rowsOrRowSchema,
+} from '../schemas.js';
+import { callerKey } from '../traffic/caller.js';
 
 interface PredictBody {
   model_name: string;
+  model_version?: string;
   input_data: number[] | number[][];
   request_id?: string;
 }
 
-/** `POST /predict`: the original system's route, routed by `model_name`. */
+/**
+ * `POST /predict`: the original system's route, routed by `model_name`, at `model_version` when
+ * given, else by the model's traffic policy.
+ */
 export async function predictRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const { predictor, config } = ctx;
   app.post<{ Body: PredictBody }>(
@@ -26,6 +36,7 @@ export async function predictRoutes(app: FastifyInstance, ctx: RouteContext): Pr
           required: ['model_name', 'input_data'],
           properties: {
             model_name: { type: 'string', pattern: MODEL_NAME_PATTERN },
+            model_version: { type: 'string', pattern: MODEL_VERSION_PATTERN },
             input_data: rowsOrRowSchema(config.maxRowsPerRequest),
             request_id: { type: 'string', pattern: REQUEST_ID_PATTERN },
           },
@@ -43,16 +54,19 @@ export async function predictRoutes(app: FastifyInstance, ctx: RouteContext): Pr
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const body = request.body;
       const requestId = request.id;
       const deadline = requestDeadline(request.headers, config);
       const { result, cached } = await predictor.predict({
         model: body.model_name,
+        ...(body.model_version !== undefined ? { version: body.model_version } : {}),
+        caller: callerKey(request),
         rows: toRows(body.input_data),
         requestId,
         deadline,
       });
+      reply.header(MODEL_VERSION_HEADER, result.model_version);
       return {
         model_name: result.model_name,
         model_version: result.model_version,

@@ -1,10 +1,19 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requestDeadline } from '../deadline.js';
 import type { RouteContext } from '../route-context.js';
-import { errorResponses, modelParams, predictResultProperties, rowsSchema } from '../schemas.js';
+import {
+  errorResponses,
+  MODEL_VERSION_HEADER,
+  modelParams,
+  modelVersionParams,
+  predictResultProperties,
+  rowsSchema,
+} from '../schemas.js';
+import { callerKey } from '../traffic/caller.js';
 
 interface ModelParams {
   model: string;
+  version?: string;
 }
 
 /** KServe V1 (the TensorFlow Serving style protocol). */
@@ -26,80 +35,105 @@ export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise
         },
       },
     },
-    async () => ({ models: registry.list().map((m) => m.name) }),
+    async () => ({ models: registry.models() }),
   );
 
-  app.get<{ Params: ModelParams }>(
-    '/v1/models/:model',
-    {
-      schema: {
-        tags: ['kserve-v1'],
-        summary: 'Model status',
-        params: modelParams,
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              name: { type: 'string' },
-              version: { type: 'string' },
-              ready: { type: 'boolean' },
-            },
-          },
-          ...errorResponses,
+  const statusSchema = (params: object, summary: string) => ({
+    tags: ['kserve-v1'],
+    summary,
+    params,
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          version: { type: 'string' },
+          versions: { type: 'array', items: { type: 'string' } },
+          ready: { type: 'boolean' },
         },
       },
+      ...errorResponses,
     },
-    async (request) => {
-      const m = predictor.model(request.params.model);
-      return { name: m.name, version: m.version, ready: registry.liveWorkers(m.name) > 0 };
-    },
+  });
+  const status = async (request: FastifyRequest<{ Params: ModelParams }>) => {
+    const { model, version } = request.params;
+    const m = predictor.model(model, version);
+    return {
+      name: m.name,
+      version: m.version,
+      versions: version === undefined ? registry.versions(m.name) : [m.version],
+      ready: predictor.ready(m.name, version),
+    };
+  };
+  app.get<{ Params: ModelParams }>(
+    '/v1/models/:model',
+    { schema: statusSchema(modelParams, 'Model status: its primary version, and all of them') },
+    status,
   );
+  app.get<{ Params: ModelParams }>(
+    '/v1/models/:model/versions/:version',
+    { schema: statusSchema(modelVersionParams, 'Status of one version of a model') },
+    status,
+  );
+
+  const predictSchema = (params: object, summary: string) => ({
+    tags: ['kserve-v1'],
+    summary,
+    params,
+    body: {
+      type: 'object',
+      required: ['instances'],
+      properties: { instances: rowsSchema(config.maxRowsPerRequest) },
+    },
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          predictions: predictResultProperties.predictions,
+          probabilities: predictResultProperties.probabilities,
+          model_name: { type: 'string' },
+          model_version: { type: 'string' },
+          cached: { type: 'boolean' },
+        },
+      },
+      ...errorResponses,
+    },
+  });
+  const predict = async (
+    request: FastifyRequest<{ Params: ModelParams; Body: { instances: number[][] } }>,
+    reply: FastifyReply,
+  ) => {
+    const deadline = requestDeadline(request.headers, config);
+    const { model, version } = request.params;
+    const { result, cached } = await predictor.predict({
+      model,
+      ...(version !== undefined ? { version } : {}),
+      caller: callerKey(request),
+      rows: request.body.instances,
+      requestId: request.id,
+      deadline,
+    });
+    reply.header(MODEL_VERSION_HEADER, result.model_version);
+    return {
+      predictions: result.predictions,
+      probabilities: result.probabilities,
+      model_name: result.model_name,
+      model_version: result.model_version,
+      cached,
+    };
+  };
 
   // `::` is find-my-way's escaped literal colon. A bare `:model::predict` would name the
   // parameter "model::predict"; the regex ends the parameter where ":predict" begins, and the
   // schema's pattern then checks the name (a bad one is a 400, not a missing route).
   app.post<{ Params: ModelParams; Body: { instances: number[][] } }>(
     '/v1/models/:model(^[^:/]+)::predict',
-    {
-      schema: {
-        tags: ['kserve-v1'],
-        summary: 'Predict (KServe V1)',
-        params: modelParams,
-        body: {
-          type: 'object',
-          required: ['instances'],
-          properties: { instances: rowsSchema(config.maxRowsPerRequest) },
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              predictions: predictResultProperties.predictions,
-              probabilities: predictResultProperties.probabilities,
-              model_name: { type: 'string' },
-              model_version: { type: 'string' },
-              cached: { type: 'boolean' },
-            },
-          },
-          ...errorResponses,
-        },
-      },
-    },
-    async (request) => {
-      const deadline = requestDeadline(request.headers, config);
-      const { result, cached } = await predictor.predict({
-        model: request.params.model,
-        rows: request.body.instances,
-        requestId: request.id,
-        deadline,
-      });
-      return {
-        predictions: result.predictions,
-        probabilities: result.probabilities,
-        model_name: result.model_name,
-        model_version: result.model_version,
-        cached,
-      };
-    },
+    { schema: predictSchema(modelParams, 'Predict (KServe V1), version by traffic policy') },
+    predict,
+  );
+  app.post<{ Params: ModelParams; Body: { instances: number[][] } }>(
+    '/v1/models/:model/versions/:version(^[^:/]+)::predict',
+    { schema: predictSchema(modelVersionParams, 'Predict (KServe V1) with one version') },
+    predict,
   );
 }

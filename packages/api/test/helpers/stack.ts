@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { modelQueue } from '@mlapi/contracts';
 import { connect } from 'amqplib';
 import type { FastifyInstance } from 'fastify';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
@@ -40,7 +41,7 @@ export function unique(prefix: string): string {
 }
 
 /**
- * A copy of a model under a unique name, so its worker consumes `mlapi.<unique>` and no other
+ * A copy of a model under a unique name, so its worker consumes `mlapi.<unique>.<version>` and no other
  * test's worker (nor a local stack) answers for it.
  */
 export async function uniqueModel(
@@ -55,7 +56,7 @@ export async function uniqueModel(
   await symlink(join(source, 'model.onnx'), join(dir, 'model.onnx'));
   t.teardown(async () => {
     await rm(dir, { recursive: true, force: true });
-    await deleteQueue(`mlapi.${name}`);
+    await deleteQueue(modelQueue(name, manifest.version));
   });
   return { name, dir };
 }

@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { modelQueue } from '@mlapi/contracts';
 import { RpcClient } from '@mlapi/rpc';
 import { connect } from 'amqplib';
 import type { Test } from 'tap';
@@ -130,7 +131,8 @@ export async function metricTotal(metrics: WorkerMetrics, name: string): Promise
 }
 
 /**
- * A copy of a model directory under a unique model name (so its queue is `mlapi.<unique>`):
+ * A copy of a model directory under a unique model name (so its queue is
+ * `mlapi.<unique>.<version>`):
  * `dist/main.js` derives the queue from the manifest, and tests must not share queues.
  */
 export async function uniqueModelDir(
@@ -143,7 +145,7 @@ export async function uniqueModelDir(
   const uniqueName = unique(`t-${name}`).toLowerCase();
   await writeFile(join(dir, 'model.json'), JSON.stringify({ ...manifest, name: uniqueName }));
   await symlink(join(modelDir(name), 'model.onnx'), join(dir, 'model.onnx'));
-  return { dir, queue: `mlapi.${uniqueName}` };
+  return { dir, queue: modelQueue(uniqueName, manifest.version) };
 }
 
 export interface SpawnedWorker {
