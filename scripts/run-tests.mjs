@@ -13,6 +13,7 @@ const order = [
   'packages/rpc',
   'packages/worker',
   'packages/api',
+  'packages/console',
   'models/training',
   'k8s-config',
   'loadtest',

@@ -19,6 +19,7 @@ const BUILT = {
   'packages/contracts': 'dist/index.js',
   'packages/rpc': 'dist/index.js',
   'packages/worker': 'dist/main.js',
+  'packages/console': 'dist/index.html',
   'packages/api': 'dist/main.js',
   'models/training': 'dist/main.js',
   loadtest: 'dist/src/index.js',

@@ -31,7 +31,13 @@ const fail = (text) => {
 try {
   ensureSetup({
     say,
-    packages: ['packages/contracts', 'packages/rpc', 'packages/worker', 'packages/api'],
+    packages: [
+      'packages/contracts',
+      'packages/rpc',
+      'packages/worker',
+      'packages/console',
+      'packages/api',
+    ],
   });
 } catch (err) {
   fail(err.message);
@@ -223,5 +229,6 @@ if (!stopping && Date.now() <= readyBy) {
   say(
     `try:\n  curl -s ${base}/predict -H 'content-type: application/json' \\\n    -d '{"model_name": "${models[0]}", "input_data": [${JSON.stringify(row)}]}'`,
   );
-  say(`API description: ${base}/openapi.json   metrics: ${base}/metrics   Ctrl-C stops everything`);
+  say(`console: ${base}/console/   API docs: ${base}/docs   metrics: ${base}/metrics`);
+  say('Ctrl-C stops everything');
 }

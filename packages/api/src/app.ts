@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
@@ -8,6 +9,10 @@ import type { PredictionCache } from './cache/prediction-cache.js';
 import { RedisCache } from './cache/redis-cache.js';
 import { Coalescer } from './coalescer.js';
 import type { Config } from './config.js';
+import { ModelStats } from './console/model-stats.js';
+import type { QueueDepthSource } from './console/queue-depth.js';
+import { recordingPredictor } from './console/recording-predictor.js';
+import { consoleStatic } from './console/static.js';
 import { createDeps } from './deps.js';
 import { ApiError, type ErrorBody, toApiError } from './errors.js';
 import { createLogger } from './logger.js';
@@ -20,9 +25,11 @@ import { requestIdFrom } from './request-id.js';
 import { logClientClosed, logUnserved } from './request-log.js';
 import type { GatewayState, RouteContext } from './route-context.js';
 import { routeLabel } from './route-label.js';
+import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { predictRoutes } from './routes/predict.js';
+import { statsRoutes } from './routes/stats.js';
 import { trafficRoutes } from './routes/traffic.js';
 import { v1Routes } from './routes/v1.js';
 import { v2Routes } from './routes/v2.js';
@@ -49,6 +56,8 @@ export interface AppDeps {
   predictor?: (service: Predictor) => Predictor;
   /** Where traffic policies live. Default: Redis when `redis` is given, else in process. */
   trafficStore?: PolicyStore;
+  /** Queue depths for the console's stats; absent or null: reported as unknown. */
+  queueDepth?: QueueDepthSource | null;
 }
 
 declare module 'fastify' {
@@ -82,7 +91,8 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     // Types are checked, never coerced: "1" is not a number and null is not 0.
-    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+    // `x-examples`: the named request examples of the OpenAPI document (src/docs/examples.ts).
+    ajv: { customOptions: { coerceTypes: false, allErrors: false, keywords: ['x-examples'] } },
     schemaErrorFormatter: formatSchemaErrors,
   });
   let deps: AppDeps;
@@ -139,7 +149,15 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
           })
         : null,
   });
-  const predictor = deps.predictor ? deps.predictor(service) : service;
+  // The console's per-(model, version) history; every route family's answers pass through it.
+  const stats = new ModelStats({
+    registry: deps.registry,
+    queueDepth: deps.queueDepth ?? null,
+    instance: hostname(),
+  });
+  app.addHook('onReady', async () => stats.start());
+  app.addHook('onClose', async () => stats.stop());
+  const predictor = recordingPredictor(deps.predictor ? deps.predictor(service) : service, stats);
 
   // text/plain would otherwise parse into a string and fail as a 400; it is a 415.
   app.removeContentTypeParser('text/plain');
@@ -206,6 +224,9 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
       },
     },
   });
+  // Before the rate limiter: reading the docs or loading the console spends no request budget.
+  await app.register(docsRoutes);
+  await app.register(consoleStatic, {});
 
   if (config.rateLimitMax > 0) {
     const store =
@@ -236,6 +257,7 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
   await app.register(trafficRoutes, { policies: traffic.policies });
   await app.register(healthRoutes, ctx);
   await app.register(metricsRoutes, { metrics });
+  await app.register(statsRoutes, { stats });
   app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () =>
     app.swagger(),
   );

@@ -2,6 +2,7 @@ import { PresenceTracker, RpcClient } from '@mlapi/rpc';
 import type { Logger } from 'pino';
 import type { AppDeps } from './app.js';
 import type { Config } from './config.js';
+import { AmqpQueueDepth } from './console/queue-depth.js';
 import { closeRedis, createRedisClient, type RedisClient } from './redis-client.js';
 import { PresenceRegistry } from './registry.js';
 
@@ -32,6 +33,11 @@ export function createDeps(config: Config, logger: Logger, name = 'mlapi-api'): 
     connectionName: `${name}-presence`,
     logger: logger.child({ component: 'presence' }),
   });
+  const queueDepth = new AmqpQueueDepth({
+    url: config.amqpUrl,
+    connectionName: `${name}-stats`,
+    logger: logger.child({ component: 'queue-depth' }),
+  });
   let redis: RedisClient | null = null;
   if (config.redisUrl !== null) {
     let lastWarn = 0;
@@ -46,7 +52,7 @@ export function createDeps(config: Config, logger: Logger, name = 'mlapi-api'): 
   }
 
   return {
-    deps: { rpc, registry: new PresenceRegistry(tracker), redis, logger },
+    deps: { rpc, registry: new PresenceRegistry(tracker), redis, logger, queueDepth },
     async start() {
       // Redis may come later: until then every cache call fails fast and is counted.
       if (redis !== null) redis.connect().catch(() => {});
@@ -59,6 +65,7 @@ export function createDeps(config: Config, logger: Logger, name = 'mlapi-api'): 
       await Promise.allSettled([
         rpc.close(),
         tracker.stop(),
+        queueDepth.close(),
         redis !== null ? closeRedis(redis) : Promise.resolve(),
       ]);
     },

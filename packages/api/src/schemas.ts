@@ -1,4 +1,5 @@
 import { MODEL_NAME_PATTERN, MODEL_VERSION_PATTERN, WIRE_ERROR_CODES } from '@mlapi/contracts';
+import { EXAMPLE_MODEL } from './docs/examples.js';
 
 /** Shared JSON schemas: they validate requests (Ajv) and serialize replies (fast-json-stringify). */
 
@@ -22,7 +23,7 @@ export const errorResponses = {
 export const modelParams = {
   type: 'object',
   required: ['model'],
-  properties: { model: { type: 'string', pattern: MODEL_NAME_PATTERN } },
+  properties: { model: { type: 'string', pattern: MODEL_NAME_PATTERN, examples: [EXAMPLE_MODEL] } },
 } as const;
 
 /** `{model, version}` path parameters of the explicit-version routes. */

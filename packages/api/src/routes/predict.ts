@@ -1,6 +1,7 @@
 import { MODEL_NAME_PATTERN, MODEL_VERSION_PATTERN } from '@mlapi/contracts';
 import type { FastifyInstance } from 'fastify';
 import { requestDeadline } from '../deadline.js';
+import { predictBodyExamples } from '../docs/examples.js';
 import { adoptBodyRequestId, REQUEST_ID_PATTERN } from '../request-id.js';
 import { type RouteContext, toRows } from '../route-context.js';
 import {
@@ -34,6 +35,7 @@ export async function predictRoutes(app: FastifyInstance, ctx: RouteContext): Pr
         body: {
           type: 'object',
           required: ['model_name', 'input_data'],
+          'x-examples': predictBodyExamples,
           properties: {
             model_name: { type: 'string', pattern: MODEL_NAME_PATTERN },
             model_version: { type: 'string', pattern: MODEL_VERSION_PATTERN },

@@ -4,12 +4,7 @@ import { ApiError } from '../errors.js';
 import { errorResponses, modelParams } from '../schemas.js';
 import type { TrafficPolicies } from '../traffic/policies.js';
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** The scope a caller's key needs for this route (enforced by identity when AUTH=keys). */
-    scope?: string;
-  }
-}
+import '../console/route-scope.js';
 
 interface ModelParams {
   model: string;

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requestDeadline } from '../deadline.js';
+import { v1PredictBodyExamples } from '../docs/examples.js';
 import type { RouteContext } from '../route-context.js';
 import {
   errorResponses,
@@ -83,6 +84,7 @@ export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise
     body: {
       type: 'object',
       required: ['instances'],
+      'x-examples': v1PredictBodyExamples,
       properties: { instances: rowsSchema(config.maxRowsPerRequest) },
     },
     response: {

@@ -1,3 +1,4 @@
+import { v2InferBodyExamples } from '../docs/examples.js';
 import { REQUEST_ID_PATTERN } from '../request-id.js';
 import { errorResponses, MAX_ROW_WIDTH, tensorSpec } from '../schemas.js';
 import { V2_OUTPUTS } from '../v2-tensor.js';
@@ -30,6 +31,7 @@ export function v2InferBody(maxValues: number) {
   return {
     type: 'object',
     required: ['inputs'],
+    'x-examples': v2InferBodyExamples,
     properties: {
       id: { type: 'string', pattern: REQUEST_ID_PATTERN },
       parameters: {

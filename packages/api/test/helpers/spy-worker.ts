@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { modelQueue } from '@mlapi/contracts';
 import { PresencePublisher } from '@mlapi/rpc';
 import { type Channel, type ChannelModel, type ConsumeMessage, connect } from 'amqplib';
 import type { Test } from 'tap';
@@ -26,7 +27,7 @@ export interface SpyWorker {
  * A stand-in for a model worker on the real broker, for what a real worker cannot be made to do
  * on demand (answer INTERNAL, hold a message) and to read the AMQP properties exactly as a
  * worker receives them. It announces itself with @mlapi/rpc's PresencePublisher like the real
- * worker, consumes `mlapi.<name>` with amqplib, and answers in the wire envelope. With
+ * worker, consumes `mlapi.<name>.<version>` with amqplib, and answers in the wire envelope. With
  * `queueMaxLength: 0` it declares the queue that way and consumes nothing: every publish is
  * refused (OVERLOADED) while the model still counts as live.
  */
@@ -36,7 +37,7 @@ export async function startSpyWorker(
 ): Promise<SpyWorker> {
   const manifest = JSON.parse(await readFile(join(ROOT, 'models', 'fast', 'model.json'), 'utf8'));
   const name = unique('t-spy');
-  const queue = `mlapi.${name}`;
+  const queue = modelQueue(name, String(manifest.version));
   const seen: SpyMessage[] = [];
   const conn: ChannelModel = await connect(AMQP_URL, { noDelay: true });
   const channel: Channel = await conn.createChannel();
