@@ -1,5 +1,5 @@
 import { MODEL_NAME_PATTERN, MODEL_VERSION_PATTERN, WIRE_ERROR_CODES } from '@mlapi/contracts';
-import { EXAMPLE_MODEL } from './docs/examples.js';
+import { EXAMPLE_MODEL, EXAMPLE_VERSION } from './docs/examples.js';
 
 /** Shared JSON schemas: they validate requests (Ajv) and serialize replies (fast-json-stringify). */
 
@@ -31,8 +31,8 @@ export const modelVersionParams = {
   type: 'object',
   required: ['model', 'version'],
   properties: {
-    model: { type: 'string', pattern: MODEL_NAME_PATTERN },
-    version: { type: 'string', pattern: MODEL_VERSION_PATTERN },
+    model: { type: 'string', pattern: MODEL_NAME_PATTERN, examples: [EXAMPLE_MODEL] },
+    version: { type: 'string', pattern: MODEL_VERSION_PATTERN, examples: [EXAMPLE_VERSION] },
   },
 } as const;
 

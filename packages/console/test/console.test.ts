@@ -240,9 +240,9 @@ t.test(
     const policy = async () =>
       (
         (await (await fetch(`${base}/admin/models/fast/traffic`)).json()) as {
-          weights: Record<string, number>;
+          policy: { weights: Record<string, number> } | null;
         }
-      ).weights;
+      ).policy?.weights ?? {};
     const sorted = (weights: Record<string, number>) =>
       Object.fromEntries(Object.entries(weights).sort(([a], [b]) => a.localeCompare(b)));
     const w = await openPage(browser, DESKTOP);

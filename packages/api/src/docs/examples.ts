@@ -10,6 +10,8 @@ const SETOSA = [5.1, 3.5, 1.4, 0.2];
 const VIRGINICA = [6.7, 3.0, 5.2, 2.3];
 
 export const EXAMPLE_MODEL = 'fast';
+/** The version every shipped model's model.json names. */
+export const EXAMPLE_VERSION = '1';
 
 export const predictBodyExamples = {
   'one-row': {
@@ -47,5 +49,12 @@ export const v2InferBodyExamples = {
       inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP64', data: SETOSA }],
       outputs: [{ name: 'label' }],
     },
+  },
+};
+
+export const trafficPolicyExamples = {
+  'all-to-one': {
+    summary: 'All traffic to version 1 (the policy of a model with one version)',
+    value: { weights: { [EXAMPLE_VERSION]: 100 } },
   },
 };

@@ -17,8 +17,12 @@ interface ModelTraffic {
   policy: Policy;
 }
 
-function normalize(body: unknown): Policy {
-  const record = (body ?? {}) as { weights?: unknown; shadow?: unknown };
+/** The GET/PUT answer is a view of the model's traffic; its `policy` is null when none is set. */
+function normalize(view: unknown): Policy {
+  const record = ((view as { policy?: unknown } | null)?.policy ?? {}) as {
+    weights?: unknown;
+    shadow?: unknown;
+  };
   const weights: Record<string, number> = {};
   if (typeof record.weights === 'object' && record.weights !== null) {
     for (const [v, w] of Object.entries(record.weights)) if (typeof w === 'number') weights[v] = w;
