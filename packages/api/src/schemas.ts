@@ -31,8 +31,8 @@ export const modelVersionParams = {
   type: 'object',
   required: ['model', 'version'],
   properties: {
-    model: { type: 'string', pattern: MODEL_NAME_PATTERN },
-    version: { type: 'string', pattern: MODEL_VERSION_PATTERN },
+    model: { type: 'string', pattern: MODEL_NAME_PATTERN, examples: [EXAMPLE_MODEL] },
+    version: { type: 'string', pattern: MODEL_VERSION_PATTERN, examples: ['1'] },
   },
 } as const;
 
@@ -67,7 +67,10 @@ export function rowsOrRowSchema(maxRows: number) {
 }
 
 export const predictResultProperties = {
+  /** The name the caller used: a model's, or an alias. */
   model_name: { type: 'string' },
+  /** The model that answered: `model_name` itself, or the model its alias names. */
+  resolved_model_name: { type: 'string' },
   model_version: { type: 'string' },
   predictions: { type: 'array', items: { type: 'integer' } },
   probabilities: { type: 'array', items: { type: 'array', items: { type: 'number' } } },

@@ -24,6 +24,10 @@ export const predictBodyExamples = {
     summary: 'A single row may be sent flat',
     value: { model_name: 'slow', input_data: VIRGINICA },
   },
+  'original-client': {
+    summary: "The original ml-models-api's request: a model alias; read `prediction`",
+    value: { model_name: 'fast-iris-model', input_data: [SETOSA] },
+  },
 };
 
 export const v1PredictBodyExamples = {
@@ -47,5 +51,26 @@ export const v2InferBodyExamples = {
       inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP64', data: SETOSA }],
       outputs: [{ name: 'label' }],
     },
+  },
+};
+
+/** An alias set at run time, as a registry's `champion` names whichever version serves. */
+export const EXAMPLE_ALIAS = 'champion';
+
+export const aliasBodyExamples = {
+  'model-at-version': {
+    summary: 'champion names version 1 of fast',
+    value: { model: 'fast', version: '1' },
+  },
+  model: {
+    summary: "champion names fast; fast's traffic policy picks the version",
+    value: { model: 'fast' },
+  },
+};
+
+export const trafficPolicyExamples = {
+  'one-version': {
+    summary: "All of fast's traffic to version 1",
+    value: { weights: { '1': 100 } },
   },
 };

@@ -1,5 +1,6 @@
 import { MODEL_VERSION_PATTERN } from '@mlapi/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { trafficPolicyExamples } from '../docs/examples.js';
 import { ApiError } from '../errors.js';
 import { errorResponses, modelParams } from '../schemas.js';
 import type { TrafficPolicies } from '../traffic/policies.js';
@@ -147,7 +148,7 @@ export async function trafficRoutes(
         summary: 'Set the traffic policy: weights per version, shadow, automatic rollback',
         params: modelParams,
         headers: ifMatch,
-        body: policy,
+        body: { ...policy, 'x-examples': trafficPolicyExamples },
         response: view,
       },
     },
