@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import t from 'tap';
-import { DEFAULT_REDIS_ALIAS_KEY } from '../src/aliases/redis-alias-store.js';
+import { DEFAULT_REDIS_ALIAS_KEY, RedisAliasStore } from '../src/aliases/redis-alias-store.js';
 import { createRedisClient } from '../src/redis-client.js';
 import {
   type Gateway,
@@ -265,4 +265,48 @@ t.test('run-time aliases are shared by replicas through Redis', async (t) => {
     payload: { model: name, version: '9' },
   });
   t.equal(unknownVersion.json().code, 'NOT_FOUND');
+});
+
+t.test('the Redis alias store keeps usable records and reports the others', async (t) => {
+  const redis = createRedisClient('redis://127.0.0.1:6379', () => {});
+  await redis.connect();
+  const key = `mlapi:test:aliases:${unique('t')}`;
+  t.teardown(async () => {
+    await redis.del(key);
+    await redis.close();
+  });
+  const good = { alias: 'good', model: 'fast', version: '1', updated_at: 'then' };
+  await redis.hSet(key, 'good', JSON.stringify(good));
+  await redis.hSet(key, 'renamed', JSON.stringify({ ...good, alias: 'other' }));
+  await redis.hSet(
+    key,
+    'bad-version',
+    JSON.stringify({ ...good, alias: 'bad-version', version: '../1' }),
+  );
+  await redis.hSet(key, 'not-json', '{');
+  const bad: string[] = [];
+  const store = new RedisAliasStore(redis, { key, onBadRecord: (alias) => bad.push(alias) });
+  await store.start();
+  t.teardown(() => store.close());
+  t.same(store.all(), [good]);
+  t.same(bad.sort(), ['bad-version', 'not-json', 'renamed']);
+
+  await store.set('champion', {
+    alias: 'champion',
+    model: 'slow',
+    version: null,
+    updated_at: 'now',
+  });
+  const other = new RedisAliasStore(redis, { key });
+  await other.refresh();
+  t.same(other.get('champion'), {
+    alias: 'champion',
+    model: 'slow',
+    version: null,
+    updated_at: 'now',
+  });
+  await store.set('champion', null);
+  await other.refresh();
+  t.equal(other.get('champion'), undefined, 'a delete reaches the other replica');
+  t.throws(() => new RedisAliasStore(redis, { pollMs: 5 }), TypeError);
 });
