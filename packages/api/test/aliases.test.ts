@@ -120,6 +120,18 @@ t.test('the shipped aliases answer in every route family, keyed on the real mode
     ready: true,
   });
 
+  // A failure through an alias lands in the console's stats under the real model too.
+  const narrow = await predict(gw, { model_name: 'fast-iris-model', input_data: [[1, 2, 3]] });
+  t.equal(narrow.body.code, 'BAD_INPUT');
+  const series = (await gw.app.inject({ url: '/stats/models' })).json().series as {
+    model_name: string;
+  }[];
+  t.same(
+    [...new Set(series.map((s) => s.model_name))].sort(),
+    ['fast', 'intermediate', 'slow'],
+    'the console stats know only the real models',
+  );
+
   const unknown = await predict(gw, { model_name: 'medium-iris-model', input_data: rows });
   t.equal(unknown.status, 404);
   t.equal(unknown.body.code, 'UNKNOWN_MODEL');
