@@ -40,6 +40,8 @@ function renamedModelDir(parent: string, model: string): string {
   mkdirSync(dir);
   const manifest = JSON.parse(readFileSync(join(ROOT, 'models', model, 'model.json'), 'utf8'));
   manifest.name = `lt-${model}-${tag}`;
+  // A renamed copy does not claim the shipped model's aliases (fast-iris-model, ...).
+  delete manifest.aliases;
   writeFileSync(join(dir, 'model.json'), JSON.stringify(manifest));
   symlinkSync(join(ROOT, 'models', model, 'model.onnx'), join(dir, 'model.onnx'));
   return dir;

@@ -152,6 +152,7 @@ async function exportOne(
       name: spec.name,
       version: opts.version,
       labels: LABELS,
+      aliases: spec.aliases,
       accuracy: Math.round(accuracy * 1e4) / 1e4,
       description: spec.description,
       parameters: parameterCount(network),

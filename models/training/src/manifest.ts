@@ -15,6 +15,7 @@ export interface Manifest extends ModelManifest {
   readonly opset: number;
   readonly irVersion: number;
   readonly sha256: string;
+  readonly aliases: readonly string[];
   readonly training: Readonly<Record<string, unknown>>;
 }
 
@@ -22,6 +23,7 @@ export function buildManifest(fields: {
   name: string;
   version: string;
   labels: readonly string[];
+  aliases: readonly string[];
   accuracy: number;
   description: string;
   parameters: number;
@@ -36,6 +38,7 @@ export function buildManifest(fields: {
     inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [-1, FEATURES.length] }],
     outputs: [{ name: OUTPUT_NAME, datatype: 'FP32', shape: [-1, fields.labels.length] }],
     labels: fields.labels,
+    aliases: fields.aliases,
     accuracy: fields.accuracy,
     description: fields.description,
     features: FEATURES,

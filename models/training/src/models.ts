@@ -20,6 +20,11 @@ export interface TrainingSet {
 export interface ModelSpec {
   readonly name: ModelName;
   readonly description: string;
+  /**
+   * The names the original ml-models-api served this model under, so its clients and locustfile
+   * work unchanged (the manifest's `aliases`).
+   */
+  readonly aliases: readonly string[];
   /** Written to the manifest as-is: how the model was fitted. */
   readonly training: Readonly<Record<string, unknown>>;
   train(data: TrainingSet, rng: Prng): Network;
@@ -62,12 +67,14 @@ const SLOW_READOUT = {
 export const MODEL_SPECS: readonly ModelSpec[] = [
   {
     name: 'fast',
+    aliases: ['fast-iris-model'],
     description: `ReLU MLP ${archName(FAST.hidden)}, trained by mini-batch Adam`,
     training: { method: 'mlp-adam', ...FAST },
     train: (data, rng) => trainMlp(data.x, data.labels, data.inputs, data.classes, FAST, rng),
   },
   {
     name: 'intermediate',
+    aliases: ['intermediate-iris-model'],
     description: `ReLU MLP ${archName(INTERMEDIATE.hidden)}, trained by mini-batch Adam`,
     training: { method: 'mlp-adam', ...INTERMEDIATE },
     train: (data, rng) =>
@@ -75,6 +82,7 @@ export const MODEL_SPECS: readonly ModelSpec[] = [
   },
   {
     name: 'slow',
+    aliases: ['slow-iris-model'],
     description:
       `deep random-feature network ${archName(SLOW_FEATURES)}: untrained He-normal ReLU layers ` +
       '(an arc-cosine kernel map) under a softmax readout trained by full-batch Adam',

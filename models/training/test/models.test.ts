@@ -61,6 +61,7 @@ for (const name of MODEL_NAMES) {
       outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 3] }],
       labels: [...LABELS],
     });
+    t.same(manifest.aliases, [`${name}-iris-model`], "the original system's name is an alias");
     t.equal(manifest.sha256, createHash('sha256').update(bytes).digest('hex'));
     t.doesNotThrow(() => parseManifest(manifest), 'workers and the gateway accept it');
     const cost = graphCost(bytes);

@@ -4,6 +4,8 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import type { AliasStore } from './aliases/alias-store.js';
+import { createAliases } from './aliases/aliases.js';
 import { LruCache } from './cache/lru-cache.js';
 import type { PredictionCache } from './cache/prediction-cache.js';
 import { RedisCache } from './cache/redis-cache.js';
@@ -25,6 +27,7 @@ import { requestIdFrom } from './request-id.js';
 import { logClientClosed, logUnserved } from './request-log.js';
 import type { GatewayState, RouteContext } from './route-context.js';
 import { routeLabel } from './route-label.js';
+import { aliasRoutes } from './routes/aliases.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -56,6 +59,8 @@ export interface AppDeps {
   predictor?: (service: Predictor) => Predictor;
   /** Where traffic policies live. Default: Redis when `redis` is given, else in process. */
   trafficStore?: PolicyStore;
+  /** Where run-time aliases live. Default: Redis when `redis` is given, else in process. */
+  aliasStore?: AliasStore;
   /** Queue depths for the console's stats; absent or null: reported as unknown. */
   queueDepth?: QueueDepthSource | null;
 }
@@ -117,6 +122,15 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
   const redis = deps.redis ?? null;
   const cache =
     deps.cache ?? (redis !== null ? new RedisCache(redis) : new LruCache(config.cacheMaxEntries));
+  const aliases = createAliases({
+    registry: deps.registry,
+    metricsRegistry: metrics.registry,
+    logger,
+    redis,
+    ...(deps.aliasStore !== undefined ? { store: deps.aliasStore } : {}),
+  });
+  app.addHook('onReady', () => aliases.start());
+  app.addHook('onClose', () => aliases.close());
   const traffic = createTraffic({
     config,
     registry: deps.registry,
@@ -125,6 +139,7 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
     redis,
     ...(deps.trafficStore !== undefined ? { store: deps.trafficStore } : {}),
     send: (queue, rows, requestId, deadline) => service.send(queue, rows, requestId, deadline),
+    aliases: aliases.aliases,
   });
   app.addHook('onReady', () => traffic.start());
   app.addHook('onClose', () => traffic.close());
@@ -250,11 +265,18 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
     });
   }
 
-  const ctx: RouteContext = { config, predictor, registry: deps.registry, state };
+  const ctx: RouteContext = {
+    config,
+    predictor,
+    registry: deps.registry,
+    aliases: aliases.aliases,
+    state,
+  };
   await app.register(predictRoutes, ctx);
   await app.register(v1Routes, ctx);
   await app.register(v2Routes, ctx);
   await app.register(trafficRoutes, { policies: traffic.policies });
+  await app.register(aliasRoutes, { aliases: aliases.aliases });
   await app.register(healthRoutes, ctx);
   await app.register(metricsRoutes, { metrics });
   await app.register(statsRoutes, { stats });

@@ -13,7 +13,7 @@ import { ApiError, toApiError } from './errors.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ModelRegistry } from './registry.js';
 import type { RollbackGuard } from './traffic/rollback-guard.js';
-import type { TrafficRouter, VersionChoice } from './traffic/router.js';
+import type { ResolvedName, TrafficRouter, VersionChoice } from './traffic/router.js';
 import type { ShadowRunner } from './traffic/shadow.js';
 
 /** The part of @mlapi/rpc's RpcClient the predictor uses. */
@@ -61,6 +61,8 @@ export interface Predictor {
    * traffic policy serves.
    */
   ready(name: string, version?: string): boolean;
+  /** What a name the caller sent stands for, after aliases. @throws ApiError */
+  resolve(name: string, version?: string): ResolvedName;
 }
 
 export interface PredictionServiceOptions {
@@ -123,9 +125,11 @@ export class PredictionService implements Predictor {
   }
 
   ready(name: string, version?: string): boolean {
-    return version === undefined
-      ? this.#router.ready(name)
-      : this.#registry.liveWorkers(name, version) > 0;
+    return this.#router.ready(name, version);
+  }
+
+  resolve(name: string, version?: string): ResolvedName {
+    return this.#router.resolve(name, version);
   }
 
   async predict(request: PredictRequest): Promise<Prediction> {

@@ -29,6 +29,24 @@ export interface ModelRegistry {
   get(model: string, version: string): ModelSpec | undefined;
   /** Live workers of one version, or of every version of the model together. */
   liveWorkers(model: string, version?: string): number;
+  /**
+   * Aliases the manifests declare, alias → model, without the refused ones (see
+   * {@link ManifestAliasRefusal}). Absent: this registry reads no manifest aliases.
+   */
+  manifestAliases?(): ReadonlyMap<string, string>;
+  /** Calls `listener` once per refused manifest alias claim. */
+  onAliasRefused?(listener: (refusal: ManifestAliasRefusal) => void): void;
+}
+
+/**
+ * A manifest alias the gateway will not serve: it is a model's own name (`shadows_model`), or
+ * another model claimed it first (`claimed`, `owner` names that model).
+ */
+export interface ManifestAliasRefusal {
+  readonly alias: string;
+  readonly model: string;
+  readonly reason: 'shadows_model' | 'claimed';
+  readonly owner: string;
 }
 
 /** Natural order of version strings: "1" < "2" < "10" < "10.1". */
@@ -45,6 +63,10 @@ export class PresenceRegistry implements ModelRegistry {
   readonly #source: PresenceSource;
   readonly #parsed = new WeakMap<object, ModelSpec | null>();
   #index: Map<string, string[]> | null = null;
+  #aliases = new Map<string, string>();
+  // Claims already reported, so a rebuild does not report (and count) the same refusal again.
+  readonly #reported = new Set<string>();
+  readonly #refusalListeners: ((refusal: ManifestAliasRefusal) => void)[] = [];
 
   constructor(source: PresenceSource) {
     this.#source = source;
@@ -84,6 +106,15 @@ export class PresenceRegistry implements ModelRegistry {
     return live;
   }
 
+  manifestAliases(): ReadonlyMap<string, string> {
+    this.#versionIndex();
+    return this.#aliases;
+  }
+
+  onAliasRefused(listener: (refusal: ManifestAliasRefusal) => void): void {
+    this.#refusalListeners.push(listener);
+  }
+
   #versionIndex(): Map<string, string[]> {
     // Without change events the index cannot be trusted between calls.
     if (this.#index !== null && this.#source.on !== undefined) return this.#index;
@@ -97,7 +128,48 @@ export class PresenceRegistry implements ModelRegistry {
     }
     for (const list of index.values()) list.sort(compareVersions);
     this.#index = index;
+    this.#aliases = this.#claimAliases(index);
     return index;
+  }
+
+  /**
+   * Who holds each manifest alias. The first model to claim one keeps it for as long as it still
+   * declares it; a later claimer is refused, as is any claim on a model's own name.
+   */
+  #claimAliases(index: Map<string, string[]>): Map<string, string> {
+    const claims = new Map<string, string[]>();
+    for (const [model, versions] of index) {
+      for (const version of versions) {
+        for (const alias of this.get(model, version)?.aliases ?? []) {
+          const claimers = claims.get(alias);
+          if (claimers === undefined) claims.set(alias, [model]);
+          else if (!claimers.includes(model)) claimers.push(model);
+        }
+      }
+    }
+    const owners = new Map<string, string>();
+    for (const [alias, claimers] of claims) {
+      if (index.has(alias)) {
+        for (const model of claimers)
+          this.#refuse({ alias, model, reason: 'shadows_model', owner: alias });
+        continue;
+      }
+      const previous = this.#aliases.get(alias);
+      const owner =
+        previous !== undefined && claimers.includes(previous) ? previous : (claimers[0] as string);
+      owners.set(alias, owner);
+      for (const model of claimers) {
+        if (model !== owner) this.#refuse({ alias, model, reason: 'claimed', owner });
+      }
+    }
+    return owners;
+  }
+
+  #refuse(refusal: ManifestAliasRefusal): void {
+    const key = `${refusal.alias}\u0000${refusal.model}\u0000${refusal.reason}`;
+    if (this.#reported.has(key)) return;
+    this.#reported.add(key);
+    for (const listener of this.#refusalListeners) listener(refusal);
   }
 }
 

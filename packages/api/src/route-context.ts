@@ -1,3 +1,4 @@
+import type { ModelAliases } from './aliases/model-aliases.js';
 import type { Config } from './config.js';
 import type { Predictor } from './predictor.js';
 import type { ModelRegistry } from './registry.js';
@@ -14,6 +15,8 @@ export interface RouteContext {
   readonly config: Config;
   readonly predictor: Predictor;
   readonly registry: ModelRegistry;
+  /** Manifest and run-time aliases, for the routes that list models. */
+  readonly aliases: ModelAliases;
   readonly state: GatewayState;
 }
 

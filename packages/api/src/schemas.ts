@@ -67,7 +67,10 @@ export function rowsOrRowSchema(maxRows: number) {
 }
 
 export const predictResultProperties = {
+  /** The name the caller used: a model's, or an alias. */
   model_name: { type: 'string' },
+  /** The model that answered: `model_name` itself, or the model its alias names. */
+  resolved_model_name: { type: 'string' },
   model_version: { type: 'string' },
   predictions: { type: 'array', items: { type: 'integer' } },
   probabilities: { type: 'array', items: { type: 'array', items: { type: 'number' } } },

@@ -46,11 +46,15 @@ t.test('every route family answers with its documented shape for each model', as
         'labels',
         'model_name',
         'model_version',
+        'prediction',
         'predictions',
         'probabilities',
         'request_id',
+        'resolved_model_name',
       ]);
       t.equal(body.model_name, name);
+      t.equal(body.resolved_model_name, name, 'a model name resolves to itself');
+      t.same(body.prediction, body.predictions, "the original system's field holds the same");
       t.equal(body.model_version, expected.version);
       t.equal(body.request_id, `req-${model}-1`);
       t.equal(body.cached, false);
@@ -94,6 +98,7 @@ t.test('every route family answers with its documented shape for each model', as
       const meta = await app.inject({ url: `/v1/models/${name}` });
       t.same(meta.json(), {
         name,
+        resolved_model_name: name,
         version: expected.version,
         versions: [expected.version],
         ready: true,
@@ -123,7 +128,7 @@ t.test('every route family answers with its documented shape for each model', as
       );
       const ready = await app.inject({ url: `/v2/models/${name}/ready` });
       t.equal(ready.statusCode, 200);
-      t.same(ready.json(), { name, ready: true });
+      t.same(ready.json(), { name, resolved_model_name: name, ready: true });
 
       const n = 7;
       const nested = await app.inject({

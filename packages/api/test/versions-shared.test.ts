@@ -175,7 +175,10 @@ class FailingVersion extends RpcServer<unknown, PredictResult> {
 t.test('a canary failing more than the stable version is rolled back automatically', async (t) => {
   const name = model('t-rollback');
   spawnWorker(t, await versionDir(t, name, FAST_V1_DIR, '1'));
-  const manifest = { ...JSON.parse(await readFile(join(FAST_V2_DIR, 'model.json'), 'utf8')), name };
+  const { aliases: _aliases, ...v2 } = JSON.parse(
+    await readFile(join(FAST_V2_DIR, 'model.json'), 'utf8'),
+  );
+  const manifest = { ...v2, name };
   const queue = modelQueue(name, '2');
   const broken = new FailingVersion({ url: AMQP_URL, queue, logger: null });
   await broken.start();

@@ -22,6 +22,12 @@ export interface ModelManifest {
   readonly sha256?: string;
   /** Input column names, in order. */
   readonly features?: readonly string[];
+  /**
+   * Other names the model answers to (DESIGN.md, "Versions"), e.g. the original system's
+   * `fast-iris-model`. Same pattern as a model name; the gateway refuses one that shadows a model
+   * or that another model claimed first.
+   */
+  readonly aliases?: readonly string[];
   readonly [extra: string]: unknown;
 }
 
@@ -43,6 +49,8 @@ export interface ModelSpec {
   readonly sha256: string | null;
   /** Input column names (`width` of them), or empty when the manifest does not name them. */
   readonly features: readonly string[];
+  /** The aliases the manifest declares; empty when none. */
+  readonly aliases: readonly string[];
 }
 
 /** What a worker announces as its presence meta. */
@@ -160,6 +168,8 @@ export function parseManifest(value: unknown): { manifest: ModelManifest; spec: 
     throw new ManifestError('features', `must name each of the ${width} input columns`);
   }
 
+  const aliases = parseAliases(value.aliases, name);
+
   const manifest: ModelManifest = deepFreeze({
     ...value,
     name,
@@ -182,8 +192,25 @@ export function parseManifest(value: unknown): { manifest: ModelManifest; spec: 
     classes,
     sha256: sha256 ?? null,
     features: Object.freeze([...((features as string[] | undefined) ?? [])]),
+    aliases,
   });
   return { manifest, spec };
+}
+
+/** A manifest's `aliases`: distinct names, each matching the model-name pattern, none its own name. */
+function parseAliases(value: unknown, name: string): readonly string[] {
+  if (value === undefined) return Object.freeze([]);
+  if (!Array.isArray(value)) throw new ManifestError('aliases', 'must be an array of names');
+  const seen = new Set<string>();
+  value.forEach((alias, i) => {
+    if (!isModelName(alias)) {
+      throw new ManifestError(`aliases[${i}]`, `must match ${MODEL_NAME_PATTERN}`);
+    }
+    if (alias === name) throw new ManifestError(`aliases[${i}]`, 'must differ from the name');
+    if (seen.has(alias)) throw new ManifestError(`aliases[${i}]`, 'is listed twice');
+    seen.add(alias);
+  });
+  return Object.freeze([...seen]);
 }
 
 function deepFreeze<T>(value: T): T {

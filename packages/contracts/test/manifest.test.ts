@@ -13,6 +13,7 @@ const valid = {
   labels: ['setosa', 'versicolor', 'virginica'],
   features: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
   sha256: 'a'.repeat(64),
+  aliases: ['fast-iris-model'],
   accuracy: 0.97,
 };
 
@@ -31,6 +32,7 @@ t.test('a valid manifest yields the spec serving needs and keeps extra fields', 
     classes: 3,
     sha256: 'a'.repeat(64),
     features: valid.features,
+    aliases: ['fast-iris-model'],
   });
   t.equal(manifest.accuracy, 0.97);
   t.ok(Object.isFrozen(manifest.inputs[0]), 'the manifest is frozen all the way down');
@@ -38,11 +40,12 @@ t.test('a valid manifest yields the spec serving needs and keeps extra fields', 
 });
 
 t.test('optional fields may be absent; a numeric version reads as a string', async (t) => {
-  const { sha256: _s, features: _f, ...bare } = valid;
+  const { sha256: _s, features: _f, aliases: _a, ...bare } = valid;
   const { spec } = parseManifest({ ...bare, version: 2 });
   t.equal(spec.version, '2');
   t.equal(spec.sha256, null);
   t.same(spec.features, []);
+  t.same(spec.aliases, []);
 });
 
 const broken: [string, string, unknown][] = [
@@ -67,9 +70,13 @@ const broken: [string, string, unknown][] = [
   ['a non-string label', 'labels[1]', { ...valid, labels: ['a', 2, 'c'] }],
   ['a sha256 that is not a hex digest', 'sha256', { ...valid, sha256: 'abc' }],
   ['features that do not name every column', 'features', { ...valid, features: ['a'] }],
+  ['aliases that are not a list', 'aliases', { ...valid, aliases: 'fast-iris-model' }],
+  ['an alias outside the name pattern', 'aliases[1]', { ...valid, aliases: ['a', 'Fast Iris'] }],
+  ['an alias equal to the name', 'aliases[0]', { ...valid, aliases: ['fast'] }],
+  ['an alias listed twice', 'aliases[1]', { ...valid, aliases: ['a', 'a'] }],
 ];
 
-t.equal(broken.length, 13, 'every broken case is listed');
+t.equal(broken.length, 17, 'every broken case is listed');
 for (const [what, field, manifest] of broken) {
   t.test(`a manifest with ${what} is rejected naming ${field}`, async (t) => {
     t.throws(() => parseManifest(manifest), { code: 'MANIFEST_INVALID', field });

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { ModelSpec } from '@mlapi/contracts';
 import { toApiError } from '../errors.js';
 import type { Predictor, PredictRequest } from '../predictor.js';
 import type { ModelStats } from './model-stats.js';
@@ -13,6 +14,7 @@ export function recordingPredictor(inner: Predictor, stats: ModelStats): Predict
     choose: (model, version, caller) => inner.choose(model, version, caller),
     model: (name, version) => inner.model(name, version),
     ready: (name, version) => inner.ready(name, version),
+    resolve: (name, version) => inner.resolve(name, version),
     async predict(request) {
       const started = performance.now();
       try {
@@ -26,9 +28,9 @@ export function recordingPredictor(inner: Predictor, stats: ModelStats): Predict
         );
         return prediction;
       } catch (err) {
-        const version = failedVersion(inner, request);
-        if (version !== undefined) {
-          stats.failure(request.model, version, toApiError(err).statusCode);
+        const spec = failedSpec(inner, request);
+        if (spec !== undefined) {
+          stats.failure(spec.name, spec.version, toApiError(err).statusCode);
         }
         throw err;
       }
@@ -37,13 +39,14 @@ export function recordingPredictor(inner: Predictor, stats: ModelStats): Predict
 }
 
 /**
- * The version a failed request is counted under: the one chosen for it, else the one it asked
- * for, else the model's primary. Undefined for a model (or version) nobody announced.
+ * The (model, version) a failed request is counted under: the version chosen for it, else the
+ * one it asked for, else the model's primary; always the real model, never an alias. Undefined
+ * for a model (or version) nobody announced.
  */
-function failedVersion(inner: Predictor, request: PredictRequest): string | undefined {
-  const asked = request.choice?.spec.version ?? request.version;
+function failedSpec(inner: Predictor, request: PredictRequest): ModelSpec | undefined {
+  if (request.choice !== undefined) return request.choice.spec;
   try {
-    return inner.model(request.model, asked).version;
+    return inner.model(request.model, request.version);
   } catch {
     return undefined;
   }

@@ -26,6 +26,10 @@ export const predictBodyExamples = {
     summary: 'A single row may be sent flat',
     value: { model_name: 'slow', input_data: VIRGINICA },
   },
+  'original-client': {
+    summary: "The original ml-models-api's request: a model alias; read `prediction`",
+    value: { model_name: 'fast-iris-model', input_data: [SETOSA] },
+  },
 };
 
 export const v1PredictBodyExamples = {
@@ -52,9 +56,23 @@ export const v2InferBodyExamples = {
   },
 };
 
+/** An alias set at run time, as a registry's `champion` names whichever version serves. */
+export const EXAMPLE_ALIAS = 'champion';
+
+export const aliasBodyExamples = {
+  'model-at-version': {
+    summary: 'champion names version 1 of fast',
+    value: { model: 'fast', version: '1' },
+  },
+  model: {
+    summary: "champion names fast; fast's traffic policy picks the version",
+    value: { model: 'fast' },
+  },
+};
+
 export const trafficPolicyExamples = {
-  'all-to-one': {
-    summary: 'All traffic to version 1 (the policy of a model with one version)',
-    value: { weights: { [EXAMPLE_VERSION]: 100 } },
+  'one-version': {
+    summary: "All of fast's traffic to version 1",
+    value: { weights: { '1': 100 } },
   },
 };

@@ -20,8 +20,9 @@ interface PredictBody {
 }
 
 /**
- * `POST /predict`: the original system's route, routed by `model_name`, at `model_version` when
- * given, else by the model's traffic policy.
+ * `POST /predict`: the original system's route, routed by `model_name` (a model or an alias), at
+ * `model_version` when given, else by the model's traffic policy. It answers the original
+ * system's `prediction` beside `predictions`.
  */
 export async function predictRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const { predictor, config } = ctx;
@@ -48,6 +49,8 @@ export async function predictRoutes(app: FastifyInstance, ctx: RouteContext): Pr
             type: 'object',
             properties: {
               ...predictResultProperties,
+              resolved_model_name: predictResultProperties.resolved_model_name,
+              prediction: predictResultProperties.predictions,
               request_id: { type: 'string' },
               cached: { type: 'boolean' },
             },
@@ -70,9 +73,13 @@ export async function predictRoutes(app: FastifyInstance, ctx: RouteContext): Pr
       });
       reply.header(MODEL_VERSION_HEADER, result.model_version);
       return {
-        model_name: result.model_name,
+        // The name the caller sent (perhaps an alias); the model and version that answered.
+        model_name: body.model_name,
+        resolved_model_name: result.model_name,
         model_version: result.model_version,
         predictions: result.predictions,
+        // The original ml-models-api's field, so its clients read their answer unchanged.
+        prediction: result.predictions,
         probabilities: result.probabilities,
         labels: result.labels,
         request_id: requestId,

@@ -11,6 +11,7 @@ import {
   rowsSchema,
 } from '../schemas.js';
 import { callerKey } from '../traffic/caller.js';
+import { aliasView } from './aliases.js';
 
 interface ModelParams {
   model: string;
@@ -19,24 +20,27 @@ interface ModelParams {
 
 /** KServe V1 (the TensorFlow Serving style protocol). */
 export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  const { predictor, registry, config } = ctx;
+  const { predictor, registry, aliases, config } = ctx;
 
   app.get(
     '/v1/models',
     {
       schema: {
         tags: ['kserve-v1'],
-        summary: 'List known models',
+        summary: 'List known models, and the aliases that name them',
         response: {
           200: {
             type: 'object',
-            properties: { models: { type: 'array', items: { type: 'string' } } },
+            properties: {
+              models: { type: 'array', items: { type: 'string' } },
+              aliases: { type: 'array', items: aliasView },
+            },
           },
           ...errorResponses,
         },
       },
     },
-    async () => ({ models: registry.models() }),
+    async () => ({ models: registry.models(), aliases: aliases.list() }),
   );
 
   const statusSchema = (params: object, summary: string) => ({
@@ -48,6 +52,7 @@ export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise
         type: 'object',
         properties: {
           name: { type: 'string' },
+          resolved_model_name: { type: 'string' },
           version: { type: 'string' },
           versions: { type: 'array', items: { type: 'string' } },
           ready: { type: 'boolean' },
@@ -59,11 +64,14 @@ export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise
   const status = async (request: FastifyRequest<{ Params: ModelParams }>) => {
     const { model, version } = request.params;
     const m = predictor.model(model, version);
+    // An alias pinned to a version describes that version only.
+    const pinned = predictor.resolve(model, version).version;
     return {
-      name: m.name,
+      name: model,
+      resolved_model_name: m.name,
       version: m.version,
-      versions: version === undefined ? registry.versions(m.name) : [m.version],
-      ready: predictor.ready(m.name, version),
+      versions: pinned === undefined ? registry.versions(m.name) : [m.version],
+      ready: predictor.ready(model, version),
     };
   };
   app.get<{ Params: ModelParams }>(
@@ -93,8 +101,9 @@ export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise
         properties: {
           predictions: predictResultProperties.predictions,
           probabilities: predictResultProperties.probabilities,
-          model_name: { type: 'string' },
-          model_version: { type: 'string' },
+          model_name: predictResultProperties.model_name,
+          resolved_model_name: predictResultProperties.resolved_model_name,
+          model_version: predictResultProperties.model_version,
           cached: { type: 'boolean' },
         },
       },
@@ -119,7 +128,8 @@ export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise
     return {
       predictions: result.predictions,
       probabilities: result.probabilities,
-      model_name: result.model_name,
+      model_name: model,
+      resolved_model_name: result.model_name,
       model_version: result.model_version,
       cached,
     };

@@ -9,6 +9,7 @@ export const v2MetadataResponse = {
     type: 'object',
     properties: {
       name: { type: 'string' },
+      resolved_model_name: { type: 'string' },
       versions: { type: 'array', items: { type: 'string' } },
       platform: { type: 'string' },
       inputs: { type: 'array', items: tensorSpec },
@@ -21,7 +22,11 @@ export const v2MetadataResponse = {
 export const v2ReadyResponse = {
   200: {
     type: 'object',
-    properties: { name: { type: 'string' }, ready: { type: 'boolean' } },
+    properties: {
+      name: { type: 'string' },
+      resolved_model_name: { type: 'string' },
+      ready: { type: 'boolean' },
+    },
   },
   ...errorResponses,
 } as const;
@@ -77,6 +82,7 @@ export const v2InferResponse = {
     type: 'object',
     properties: {
       model_name: { type: 'string' },
+      resolved_model_name: { type: 'string' },
       model_version: { type: 'string' },
       id: { type: 'string' },
       parameters: { type: 'object', properties: { cached: { type: 'boolean' } } },

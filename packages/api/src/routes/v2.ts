@@ -103,9 +103,12 @@ export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise
     const { model, version } = request.params;
     const m = predictor.model(model, version);
     const classes = m.labels.length > 0 ? m.labels.length : -1;
+    // An alias pinned to a version describes that version only.
+    const pinned = predictor.resolve(model, version).version;
     return {
-      name: m.name,
-      versions: version === undefined ? registry.versions(m.name) : [m.version],
+      name: model,
+      resolved_model_name: m.name,
+      versions: pinned === undefined ? registry.versions(m.name) : [m.version],
       platform: m.platform,
       inputs: m.inputs,
       outputs: [
@@ -129,13 +132,13 @@ export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise
   const ready = async (request: FastifyRequest<{ Params: ModelParams }>) => {
     const { model, version } = request.params;
     const m = predictor.model(model, version);
-    const live = predictor.ready(m.name, version);
+    const live = predictor.ready(model, version);
     if (!live) {
       const what =
         version === undefined ? `model "${m.name}"` : `model "${m.name}" version "${version}"`;
       throw new ApiError('UNAVAILABLE', `${what} has no live worker`);
     }
-    return { name: m.name, ready: true };
+    return { name: model, resolved_model_name: m.name, ready: true };
   };
   for (const [url, params, summary] of [
     ['/v2/models/:model/ready', modelParams, 'Model readiness: 200 when requests can be served'],
@@ -178,7 +181,8 @@ export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise
     });
     reply.header(MODEL_VERSION_HEADER, result.model_version);
     return {
-      model_name: result.model_name,
+      model_name: request.params.model,
+      resolved_model_name: result.model_name,
       model_version: result.model_version,
       id: requestId,
       parameters: { cached },

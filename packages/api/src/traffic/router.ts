@@ -5,6 +5,7 @@ import {
   stickyBucket,
   TRAFFIC_BUCKETS,
 } from '@mlapi/contracts';
+import type { AliasTarget } from '../aliases/model-aliases.js';
 import { ApiError } from '../errors.js';
 import { compareVersions, type ModelRegistry } from '../registry.js';
 import { type BucketRange, ownerOf, pickWeighted, rangesOfWeighted } from './allocation.js';
@@ -24,9 +25,24 @@ export interface RouterEvents {
   shadowSkipped(model: string, version: string, shadowVersion: string): void;
 }
 
+/** What a name a caller sent resolves to (aliases/model-aliases.ts). */
+export interface AliasResolver {
+  /** undefined: `name` is no alias (a model name, or unknown). */
+  resolve(name: string): AliasTarget | undefined;
+}
+
+/** A (model, version?) after alias resolution. */
+export interface ResolvedName {
+  readonly model: string;
+  /** The version asked for, or the one the alias pins; undefined: the traffic policy picks. */
+  readonly version: string | undefined;
+}
+
 export interface TrafficRouterOptions {
   registry: ModelRegistry;
   store: PolicyStore;
+  /** Resolves aliases before anything else; null: names are model names only. */
+  aliases?: AliasResolver | null;
   events?: RouterEvents | null;
   /** [0, 1); tests pass their own. Default Math.random. */
   random?: () => number;
@@ -45,27 +61,47 @@ type Weighted = (readonly [string, number])[];
 /**
  * Resolves (model, version?) to the version that serves a request: the one asked for, else the
  * model's traffic policy by the caller's sticky bucket, else (no policy) each live version in
- * proportion to its live workers. Every route family resolves here, so an alias step belongs here
- * too.
+ * proportion to its live workers. Every route family resolves here, so aliases resolve here too,
+ * first, and everything after (cache, metrics, queues) sees only the real model and version.
  */
 export class TrafficRouter {
   readonly #registry: ModelRegistry;
   readonly #store: PolicyStore;
+  readonly #aliases: AliasResolver | null;
   readonly #events: RouterEvents | null;
   readonly #random: () => number;
 
   constructor(options: TrafficRouterOptions) {
     this.#registry = options.registry;
     this.#store = options.store;
+    this.#aliases = options.aliases ?? null;
     this.#events = options.events ?? null;
     this.#random = options.random ?? Math.random;
+  }
+
+  /**
+   * The model (and version) a name the caller sent stands for: itself, or what its alias names.
+   * @throws ApiError BAD_INPUT when an explicit version contradicts the version an alias pins
+   */
+  resolve(name: string, version?: string): ResolvedName {
+    const target = this.#aliases?.resolve(name);
+    if (target === undefined) return { model: name, version };
+    if (target.version === null) return { model: target.model, version };
+    if (version !== undefined && version !== target.version) {
+      throw new ApiError(
+        'BAD_INPUT',
+        `alias "${name}" names version "${target.version}" of "${target.model}", not "${version}"`,
+      );
+    }
+    return { model: target.model, version: target.version };
   }
 
   /**
    * @throws ApiError BAD_INPUT (bad name), UNKNOWN_MODEL, NOT_FOUND (no such version), or
    *   UNAVAILABLE (the policy's versions all lack live workers)
    */
-  choose(model: string, version: string | undefined, caller: string): VersionChoice {
+  choose(name: string, asked: string | undefined, caller: string): VersionChoice {
+    const { model, version } = this.resolve(name, asked);
     const versions = this.#versionsOf(model);
     if (version !== undefined) return { spec: this.#explicit(model, version), shadow: null };
     const record = this.#store.get(model);
@@ -78,9 +114,10 @@ export class TrafficRouter {
   }
 
   /** The spec of an explicitly named version. @throws like {@link choose} */
-  version(model: string, version: string): ModelSpec {
+  version(name: string, asked: string): ModelSpec {
+    const { model, version } = this.resolve(name, asked);
     this.#versionsOf(model);
-    return this.#explicit(model, version);
+    return this.#explicit(model, version as string);
   }
 
   /**
@@ -88,8 +125,10 @@ export class TrafficRouter {
    * the one with the most live workers, else the newest; ties go to the newest.
    * @throws ApiError BAD_INPUT or UNKNOWN_MODEL
    */
-  primary(model: string): ModelSpec {
+  primary(name: string): ModelSpec {
+    const { model, version: pinned } = this.resolve(name);
     const versions = this.#versionsOf(model);
+    if (pinned !== undefined) return this.#explicit(model, pinned);
     const record = this.#store.get(model);
     let best = versions.at(-1) as string;
     let bestScore = -1;
@@ -107,8 +146,10 @@ export class TrafficRouter {
     return this.#registry.get(model, best) as ModelSpec;
   }
 
-  /** True when a request without an explicit version would find a live worker. */
-  ready(model: string): boolean {
+  /** True when a request (for that version, if given) would find a live worker. */
+  ready(name: string, asked?: string): boolean {
+    const { model, version } = this.resolve(name, asked);
+    if (version !== undefined) return this.#registry.liveWorkers(model, version) > 0;
     const record = this.#store.get(model);
     if (record === undefined) return this.#registry.liveWorkers(model) > 0;
     return this.#liveWeighted(model, record, null).length > 0;

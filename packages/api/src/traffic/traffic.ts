@@ -9,7 +9,7 @@ import { TrafficPolicies } from './policies.js';
 import type { PolicyStore } from './policy-store.js';
 import { type RedisPolicyClient, RedisPolicyStore } from './redis-policy-store.js';
 import { RollbackGuard } from './rollback-guard.js';
-import { TrafficRouter } from './router.js';
+import { type AliasResolver, TrafficRouter } from './router.js';
 import { ShadowRunner, type ShadowSend } from './shadow.js';
 import { TrafficMetrics } from './traffic-metrics.js';
 
@@ -24,6 +24,8 @@ export interface TrafficOptions {
   redis?: RedisPolicyClient | null;
   /** How shadow calls are sent (the predictor's own path). */
   send: ShadowSend;
+  /** Aliases the router resolves first; absent: none. */
+  aliases?: AliasResolver | null;
 }
 
 /** The gateway's traffic room: policy store, router, shadow runner and rollback guard. */
@@ -65,7 +67,12 @@ export function createTraffic(options: TrafficOptions): Traffic {
           },
         })
       : new MemoryPolicyStore());
-  router = new TrafficRouter({ registry, store, events: metrics });
+  router = new TrafficRouter({
+    registry,
+    store,
+    events: metrics,
+    aliases: options.aliases ?? null,
+  });
   const policies = new TrafficPolicies({ store, router, registry });
   const shadow = new ShadowRunner({
     send: options.send,

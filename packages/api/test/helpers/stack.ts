@@ -52,7 +52,10 @@ export async function uniqueModel(
   const source = join(ROOT, 'models', model);
   const manifest = JSON.parse(await readFile(join(source, 'model.json'), 'utf8'));
   const name = unique(`t-${model}`);
-  await writeFile(join(dir, 'model.json'), JSON.stringify({ ...manifest, name }));
+  // A copy does not claim the shipped model's aliases (fast-iris-model, ...): those belong to
+  // the real model, and two claimers would be refused.
+  const { aliases: _aliases, ...own } = manifest;
+  await writeFile(join(dir, 'model.json'), JSON.stringify({ ...own, name }));
   await symlink(join(source, 'model.onnx'), join(dir, 'model.onnx'));
   t.teardown(async () => {
     await rm(dir, { recursive: true, force: true });

@@ -24,7 +24,10 @@ export async function versionDir(
   manifest: Record<string, unknown> = {},
 ): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'mlapi-api-version-'));
-  const base = JSON.parse(await readFile(join(source, 'model.json'), 'utf8'));
+  // A copy does not claim the shipped model's aliases unless `manifest` gives it some.
+  const { aliases: _aliases, ...base } = JSON.parse(
+    await readFile(join(source, 'model.json'), 'utf8'),
+  );
   await writeFile(join(dir, 'model.json'), JSON.stringify({ ...base, name, version, ...manifest }));
   await symlink(join(source, 'model.onnx'), join(dir, 'model.onnx'));
   t.teardown(async () => {

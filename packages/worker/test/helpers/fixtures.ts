@@ -141,7 +141,11 @@ export async function uniqueModelDir(
 ): Promise<{ dir: string; queue: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'mlapi-worker-test-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const manifest = JSON.parse(await readFile(join(modelDir(name), 'model.json'), 'utf8'));
+  // A copy does not claim the shipped model's aliases (fast-iris-model, ...): a gateway on the
+  // same broker would otherwise see two models claim them.
+  const { aliases: _aliases, ...manifest } = JSON.parse(
+    await readFile(join(modelDir(name), 'model.json'), 'utf8'),
+  );
   const uniqueName = unique(`t-${name}`).toLowerCase();
   await writeFile(join(dir, 'model.json'), JSON.stringify({ ...manifest, name: uniqueName }));
   await symlink(join(modelDir(name), 'model.onnx'), join(dir, 'model.onnx'));
