@@ -49,12 +49,19 @@ export interface AppDeps {
   registry: ModelRegistry;
   /** Default: Redis when `redis` is given, else the in-process LRU. */
   cache?: PredictionCache;
-  /** Shared by the cache and the rate-limit store; null: in-process only. */
+  /** The cache role: shared by the cache and the rate-limit store; null: in-process only. */
   redis?: RedisClient | null;
+  /**
+   * The state role (src/state/): traffic policies, and whatever else must never be evicted.
+   * Default: `redis` (STATE_REDIS_URL defaults to REDIS_URL); null: in-process stores.
+   */
+  stateRedis?: RedisClient | null;
+  /** The state Redis's `maxmemory-policy` as last read (a metric); absent: not known. */
+  stateEvictionPolicy?: () => string | null;
   logger?: Logger;
   /** Wraps the prediction service (tests, instrumentation); coalescing is built in (config). */
   predictor?: (service: Predictor) => Predictor;
-  /** Where traffic policies live. Default: Redis when `redis` is given, else in process. */
+  /** Where traffic policies live. Default: the state Redis when there is one, else in process. */
   trafficStore?: PolicyStore;
   /** Queue depths for the console's stats; absent or null: reported as unknown. */
   queueDepth?: QueueDepthSource | null;
@@ -115,6 +122,7 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
   app.decorate('mlapi', { state, metrics });
 
   const redis = deps.redis ?? null;
+  const stateRedis = deps.stateRedis === undefined ? redis : deps.stateRedis;
   const cache =
     deps.cache ?? (redis !== null ? new RedisCache(redis) : new LruCache(config.cacheMaxEntries));
   const traffic = createTraffic({
@@ -122,7 +130,7 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
     registry: deps.registry,
     metricsRegistry: metrics.registry,
     logger,
-    redis,
+    redis: stateRedis,
     ...(deps.trafficStore !== undefined ? { store: deps.trafficStore } : {}),
     send: (queue, rows, requestId, deadline) => service.send(queue, rows, requestId, deadline),
   });
