@@ -34,6 +34,8 @@ import { trafficRoutes } from './routes/traffic.js';
 import { v1Routes } from './routes/v1.js';
 import { v2Routes } from './routes/v2.js';
 import { errorBody } from './schemas.js';
+import { RedisConnections } from './state/redis-metrics.js';
+import { isRedisOutOfMemory } from './state/state-errors.js';
 import type { PolicyStore } from './traffic/policy-store.js';
 import { createTraffic } from './traffic/traffic.js';
 import { formatSchemaErrors } from './validation-message.js';
@@ -113,16 +115,22 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
   }
 
   const metrics = new GatewayMetrics(deps.registry, deps.rpc);
+  const redis = deps.redis ?? null;
+  const stateRedis = deps.stateRedis === undefined ? redis : deps.stateRedis;
+  const redisConnections = new RedisConnections(metrics.registry, {
+    cache: redis,
+    state: stateRedis,
+    stateEvictionPolicy: deps.stateEvictionPolicy ?? (() => null),
+  });
   const state: GatewayState = {
     draining: false,
     ready() {
       return !this.draining && deps.rpc.connected;
     },
+    redis: () => redisConnections.status(),
   };
   app.decorate('mlapi', { state, metrics });
 
-  const redis = deps.redis ?? null;
-  const stateRedis = deps.stateRedis === undefined ? redis : deps.stateRedis;
   const cache =
     deps.cache ?? (redis !== null ? new RedisCache(redis) : new LruCache(config.cacheMaxEntries));
   const traffic = createTraffic({
@@ -209,6 +217,7 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
 
   app.setErrorHandler((err, request, reply) => {
     const error = toApiError(err);
+    if (isRedisOutOfMemory(error.cause)) redisConnections.writesRefused.inc();
     logUnserved(request, error, err);
     if (error.retryAfterSeconds !== undefined) reply.header('retry-after', error.retryAfterSeconds);
     const body: ErrorBody = { error: error.message, code: error.code, request_id: request.id };
