@@ -161,6 +161,7 @@ t.test(
       'naming the setting',
     );
     t.match(gateway.output(), /set maxmemory-policy noeviction/, 'and the fix');
+    t.match(gateway.output(), /no append-only file/, 'and warns that it does not persist');
     t.notMatch(gateway.output(), /listening/, 'it never listened');
 
     const warned = await startGateway(t, { STATE_REDIS_URL: lru.url });

@@ -122,9 +122,18 @@ export class StateRedis {
    * also rejects with StateRedisNotDurableError.
    */
   async check(): Promise<string> {
-    const info = await this.client.info('memory');
-    const policy = /^maxmemory_policy:(\S+)/m.exec(String(info))?.[1] ?? 'unknown';
+    const info = String(await this.client.info('memory'));
+    const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? 'unknown';
     this.#policy = policy;
+    // Persistence is the operator's choice (AOF, RDB, or a managed service's replicas), so its
+    // absence is a warning, never a refusal; the manifests turn AOF on.
+    const persistence = String(await this.client.info('persistence'));
+    if (/^aof_enabled:0/m.test(persistence)) {
+      this.#log.warn(
+        'the state Redis has no append-only file (appendonly no): a restart loses what was ' +
+          'written since its last snapshot, if it takes any',
+      );
+    }
     if (policy === DURABLE_EVICTION_POLICY) {
       this.#log.info({ policy }, 'state redis never evicts');
       return policy;
