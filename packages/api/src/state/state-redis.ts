@@ -53,6 +53,8 @@ export class StateRedis {
   readonly #startTimeoutMs: number;
   /** The policy last read; null until read (or when it cannot be read). */
   #policy: string | null = null;
+  /** Whether a (re)connection is checked; off while start() does the first check itself. */
+  #checkOnReady: boolean;
 
   constructor(options: StateRedisOptions) {
     const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
@@ -60,6 +62,7 @@ export class StateRedis {
       throw new TypeError(`startTimeoutMs must be a positive integer, got ${startTimeoutMs}`);
     }
     this.#requireDurable = options.requireDurable;
+    this.#checkOnReady = !options.requireDurable;
     this.#startTimeoutMs = startTimeoutMs;
     this.#log = options.logger.child({ component: 'state-redis' });
     let lastWarn = 0;
@@ -76,6 +79,7 @@ export class StateRedis {
       STATE_COMMAND_TIMEOUT_MS,
     );
     this.client.on('ready', () => {
+      if (!this.#checkOnReady) return;
       this.check().catch((err: unknown) => {
         if (!(err instanceof StateRedisNotDurableError)) {
           this.#log.warn({ err }, 'could not read the state Redis maxmemory-policy');
@@ -114,6 +118,7 @@ export class StateRedis {
       connecting.catch(() => {});
     }
     await this.check();
+    this.#checkOnReady = true;
   }
 
   /**
