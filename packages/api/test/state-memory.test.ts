@@ -12,9 +12,11 @@ import { startGateway, unique, waitFor } from './helpers/stack.js';
 const ROWS = 10_000;
 
 t.test('memory per traffic policy on the state Redis', async (t) => {
+  // No append-only file here: its write buffer would count in used_memory for a moment and
+  // blur the figure (measured: 467 and 579 B on two runs with AOF, against 460 B of data).
   const state = await RedisProcess.start(t, 38015, [
     '--appendonly',
-    'yes',
+    'no',
     '--maxmemory-policy',
     'noeviction',
   ]);
