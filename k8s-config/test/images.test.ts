@@ -68,8 +68,10 @@ t.test('the images the manifests deploy are exactly the ones build-images.sh bui
   const built = new Set(tagsOf(dryRun()));
   // A canary Deployment (models/<name>/k8s/versions/<v>/) runs the same image at its own tag.
   const isCanary = (file: string) => /^models\/[^/]+\/k8s\/versions\//.test(file);
+  // Both Redis roles (cache and state) run the upstream image, which we do not build.
+  const upstream = new Set(['mlapi-redis', 'mlapi-state-redis']);
   const deployed = podSpecs(loadManifests()).filter(
-    ({ manifest }) => manifest.namespace === 'mlapi' && manifest.name !== 'mlapi-redis',
+    ({ manifest }) => manifest.namespace === 'mlapi' && !upstream.has(manifest.name),
   );
   const imagesOf = (list: typeof deployed) =>
     list.flatMap(({ spec }) => spec.containers.map((c: { image: string }) => c.image)).sort();

@@ -89,6 +89,14 @@ t.test('the Grafana dashboard parses and every panel queries metrics that exist'
   ]) {
     t.ok(queried.has(needed), `the dashboard shows ${needed}`);
   }
+  for (const needed of [
+    'redis_connection_up',
+    'redis_connection_errors_total',
+    'state_redis_noeviction',
+    'state_redis_writes_refused_total',
+  ]) {
+    t.ok(queried.has(needed), `the dashboard shows ${needed} (issue 16: Redis trouble is visible)`);
+  }
   for (const needed of ['model_traffic_share', 'model_shadow_rows_total']) {
     t.ok(queried.has(needed), `the dashboard shows ${needed}`);
   }

@@ -83,12 +83,23 @@ t.test('the gateway reaches RabbitMQ and Redis, Redis admits only the gateway', 
   t.same(targets, [
     ['mlapi-rabbitmq', 5672],
     ['mlapi-redis', 6379],
+    ['mlapi-state-redis', 6379],
   ]);
-  const redis = policies.find((p) => p.name === 'mlapi-redis');
-  t.same(redis?.body.spec.ingress, [
-    {
-      from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'mlapi-api' } } }],
-      ports: [{ protocol: 'TCP', port: 6379 }],
-    },
-  ]);
+  for (const name of ['mlapi-redis', 'mlapi-state-redis']) {
+    const redis = policies.find((p) => p.name === name);
+    t.same(redis?.body.spec.podSelector.matchLabels, { 'app.kubernetes.io/name': name });
+    t.same(
+      redis?.body.spec.ingress,
+      [
+        {
+          from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'mlapi-api' } } }],
+          ports: [{ protocol: 'TCP', port: 6379 }],
+        },
+      ],
+      `${name} admits only the gateway`,
+    );
+  }
+  const state = policies.find((p) => p.name === 'mlapi-state-redis');
+  t.same(state?.body.spec.policyTypes, ['Ingress', 'Egress'], 'the state Redis reaches nothing');
+  t.notOk(state?.body.spec.egress);
 });

@@ -37,6 +37,8 @@ import { trafficRoutes } from './routes/traffic.js';
 import { v1Routes } from './routes/v1.js';
 import { v2Routes } from './routes/v2.js';
 import { errorBody } from './schemas.js';
+import { RedisConnections } from './state/redis-metrics.js';
+import { isRedisOutOfMemory } from './state/state-errors.js';
 import type { PolicyStore } from './traffic/policy-store.js';
 import { createTraffic } from './traffic/traffic.js';
 import { formatSchemaErrors } from './validation-message.js';
@@ -52,12 +54,19 @@ export interface AppDeps {
   registry: ModelRegistry;
   /** Default: Redis when `redis` is given, else the in-process LRU. */
   cache?: PredictionCache;
-  /** Shared by the cache and the rate-limit store; null: in-process only. */
+  /** The cache role: shared by the cache and the rate-limit store; null: in-process only. */
   redis?: RedisClient | null;
+  /**
+   * The state role (src/state/): traffic policies, and whatever else must never be evicted.
+   * Default: `redis` (STATE_REDIS_URL defaults to REDIS_URL); null: in-process stores.
+   */
+  stateRedis?: RedisClient | null;
+  /** The state Redis's `maxmemory-policy` as last read (a metric); absent: not known. */
+  stateEvictionPolicy?: () => string | null;
   logger?: Logger;
   /** Wraps the prediction service (tests, instrumentation); coalescing is built in (config). */
   predictor?: (service: Predictor) => Predictor;
-  /** Where traffic policies live. Default: Redis when `redis` is given, else in process. */
+  /** Where traffic policies live. Default: the state Redis when there is one, else in process. */
   trafficStore?: PolicyStore;
   /** Where run-time aliases live. Default: Redis when `redis` is given, else in process. */
   aliasStore?: AliasStore;
@@ -111,22 +120,30 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
   }
 
   const metrics = new GatewayMetrics(deps.registry, deps.rpc);
+  const redis = deps.redis ?? null;
+  const stateRedis = deps.stateRedis === undefined ? redis : deps.stateRedis;
+  const redisConnections = new RedisConnections(metrics.registry, {
+    cache: redis,
+    state: stateRedis,
+    stateEvictionPolicy: deps.stateEvictionPolicy ?? (() => null),
+  });
   const state: GatewayState = {
     draining: false,
     ready() {
       return !this.draining && deps.rpc.connected;
     },
+    redis: () => redisConnections.status(),
   };
   app.decorate('mlapi', { state, metrics });
 
-  const redis = deps.redis ?? null;
   const cache =
     deps.cache ?? (redis !== null ? new RedisCache(redis) : new LruCache(config.cacheMaxEntries));
   const aliases = createAliases({
     registry: deps.registry,
     metricsRegistry: metrics.registry,
     logger,
-    redis,
+    // Run-time aliases are state, like traffic policies: never on the evicting cache Redis.
+    redis: stateRedis,
     ...(deps.aliasStore !== undefined ? { store: deps.aliasStore } : {}),
   });
   app.addHook('onReady', () => aliases.start());
@@ -136,7 +153,7 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
     registry: deps.registry,
     metricsRegistry: metrics.registry,
     logger,
-    redis,
+    redis: stateRedis,
     ...(deps.trafficStore !== undefined ? { store: deps.trafficStore } : {}),
     send: (queue, rows, requestId, deadline) => service.send(queue, rows, requestId, deadline),
     aliases: aliases.aliases,
@@ -216,6 +233,7 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
 
   app.setErrorHandler((err, request, reply) => {
     const error = toApiError(err);
+    if (isRedisOutOfMemory(error.cause)) redisConnections.writesRefused.inc();
     logUnserved(request, error, err);
     if (error.retryAfterSeconds !== undefined) reply.header('retry-after', error.retryAfterSeconds);
     const body: ErrorBody = { error: error.message, code: error.code, request_id: request.id };

@@ -5,6 +5,14 @@ export interface Config {
   readonly amqpUrl: string;
   /** null: the bounded in-process cache and in-process rate-limit counters. */
   readonly redisUrl: string | null;
+  /**
+   * Durable state (traffic policies; API keys, usage counters and jobs as they arrive): a Redis
+   * that must never evict and must persist. Defaults to `redisUrl` for a local run; null (both
+   * unset): the embedded in-process stores.
+   */
+  readonly stateRedisUrl: string | null;
+  /** Refuse to start when the state Redis may evict (`maxmemory-policy` is not noeviction). */
+  readonly stateRedisRequireDurable: boolean;
   readonly cacheTtlSeconds: number;
   readonly cacheMaxEntries: number;
   /** Requests per window per API key (or IP); 0 disables rate limiting. */
@@ -52,6 +60,8 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   host: '0.0.0.0',
   amqpUrl: 'amqp://guest:guest@127.0.0.1:5672',
   redisUrl: null,
+  stateRedisUrl: null,
+  stateRedisRequireDurable: false,
   cacheTtlSeconds: 300,
   cacheMaxEntries: 10_000,
   rateLimitMax: 0,
@@ -141,11 +151,14 @@ export function loadConfig(env: Env = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
     throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`);
   }
+  const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']) ?? d.redisUrl;
   const config: Config = {
     port: int(env, 'PORT', d.port, 0, 65_535),
     host: present(env, 'HOST') ?? d.host,
     amqpUrl: url(env, 'AMQP_URL', ['amqp:', 'amqps:']) ?? d.amqpUrl,
-    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']) ?? d.redisUrl,
+    redisUrl,
+    stateRedisUrl: url(env, 'STATE_REDIS_URL', ['redis:', 'rediss:']) ?? redisUrl,
+    stateRedisRequireDurable: bool(env, 'STATE_REDIS_REQUIRE_DURABLE', d.stateRedisRequireDurable),
     cacheTtlSeconds: int(env, 'CACHE_TTL_SECONDS', d.cacheTtlSeconds, 1, 30 * 86_400),
     cacheMaxEntries: int(env, 'CACHE_MAX_ENTRIES', d.cacheMaxEntries, 1, 10_000_000),
     rateLimitMax: int(env, 'RATE_LIMIT_MAX', d.rateLimitMax, 0, 1_000_000_000),
@@ -164,6 +177,13 @@ export function loadConfig(env: Env = process.env): Config {
     trafficPolicyFile: present(env, 'TRAFFIC_POLICY_FILE') ?? d.trafficPolicyFile,
     shadowMaxInFlight: int(env, 'SHADOW_MAX_IN_FLIGHT', d.shadowMaxInFlight, 0, 100_000),
   };
+  if (config.stateRedisRequireDurable && config.stateRedisUrl === null) {
+    // Durability asked for, yet state would live in process memory and die with it.
+    throw new ConfigError(
+      'STATE_REDIS_REQUIRE_DURABLE',
+      'is true but neither STATE_REDIS_URL nor REDIS_URL is set: state would live in process memory',
+    );
+  }
   if (config.deadlineDefaultMs > config.deadlineMaxMs) {
     throw new ConfigError('DEADLINE_DEFAULT_MS', 'must not exceed DEADLINE_MAX_MS');
   }

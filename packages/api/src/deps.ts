@@ -5,13 +5,16 @@ import type { Config } from './config.js';
 import { AmqpQueueDepth } from './console/queue-depth.js';
 import { closeRedis, createRedisClient, type RedisClient } from './redis-client.js';
 import { PresenceRegistry } from './registry.js';
+import { StateRedis } from './state/state-redis.js';
 
 /** The real dependencies and their lifecycle; buildApp hooks these to onReady/onClose. */
 export interface OwnedDeps {
   readonly deps: AppDeps;
   /**
    * Connects to the broker and hears the first announcements; rejects if the broker cannot be
-   * reached now (later losses reconnect by themselves). A Redis that is down is not waited for.
+   * reached now (later losses reconnect by themselves). A Redis that is down is not waited for,
+   * except the state Redis under STATE_REDIS_REQUIRE_DURABLE, which is waited for and checked:
+   * rejects with StateRedisNotDurableError when it may evict.
    */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -50,10 +53,30 @@ export function createDeps(config: Config, logger: Logger, name = 'mlapi-api'): 
       }
     });
   }
+  // Its own client even when STATE_REDIS_URL is REDIS_URL (a local run): the two roles fail,
+  // time out and are watched apart.
+  const state =
+    config.stateRedisUrl === null
+      ? null
+      : new StateRedis({
+          url: config.stateRedisUrl,
+          requireDurable: config.stateRedisRequireDurable,
+          logger,
+        });
 
   return {
-    deps: { rpc, registry: new PresenceRegistry(tracker), redis, logger, queueDepth },
+    deps: {
+      rpc,
+      registry: new PresenceRegistry(tracker),
+      redis,
+      stateRedis: state?.client ?? null,
+      stateEvictionPolicy: () => state?.evictionPolicy ?? null,
+      logger,
+      queueDepth,
+    },
     async start() {
+      // Checked before anything else connects: a state Redis that may evict is a refusal.
+      await state?.start();
       // Redis may come later: until then every cache call fails fast and is counted.
       if (redis !== null) redis.connect().catch(() => {});
       await Promise.all([
@@ -67,6 +90,7 @@ export function createDeps(config: Config, logger: Logger, name = 'mlapi-api'): 
         tracker.stop(),
         queueDepth.close(),
         redis !== null ? closeRedis(redis) : Promise.resolve(),
+        state !== null ? state.close() : Promise.resolve(),
       ]);
     },
   };

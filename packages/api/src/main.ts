@@ -4,6 +4,7 @@ import { buildApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { createDeps, type OwnedDeps } from './deps.js';
 import { createLogger } from './logger.js';
+import { StateRedisNotDurableError } from './state/state-redis.js';
 
 const RETRY_MAX_MS = 5000;
 
@@ -69,9 +70,15 @@ async function main(): Promise<void> {
       break;
     } catch (err) {
       await attempt.close();
+      if (err instanceof StateRedisNotDurableError) {
+        // Not a passing outage: retrying cannot fix a Redis configured to evict.
+        logger.fatal({ err, setting: err.setting, policy: err.policy }, 'refusing to start');
+        process.stderr.write(`mlapi-api: refusing to start: ${err.message}\n`);
+        process.exit(1);
+      }
       logger.warn(
         { err, amqpUrl: redact(config.amqpUrl), retryInMs: delay },
-        'broker unreachable; retrying',
+        'broker or state Redis unreachable; retrying',
       );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);

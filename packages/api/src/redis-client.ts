@@ -5,14 +5,18 @@ const COMMAND_TIMEOUT_MS = 250;
 
 /**
  * A node-redis client that never makes a request wait on Redis: commands are rejected while
- * disconnected (no offline queue) and time out quickly; it reconnects by itself with backoff.
- * No I/O here: call `connect()`.
+ * disconnected (no offline queue) and time out quickly (`commandTimeoutMs`, default 250); it
+ * reconnects by itself with backoff. No I/O here: call `connect()`.
  */
-export function createRedisClient(url: string, onError: (err: unknown) => void) {
+export function createRedisClient(
+  url: string,
+  onError: (err: unknown) => void,
+  commandTimeoutMs = COMMAND_TIMEOUT_MS,
+) {
   const client = createClient({
     url,
     disableOfflineQueue: true,
-    commandOptions: { timeout: COMMAND_TIMEOUT_MS },
+    commandOptions: { timeout: commandTimeoutMs },
     socket: {
       connectTimeout: 2000,
       noDelay: true,

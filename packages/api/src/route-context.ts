@@ -2,12 +2,15 @@ import type { ModelAliases } from './aliases/model-aliases.js';
 import type { Config } from './config.js';
 import type { Predictor } from './predictor.js';
 import type { ModelRegistry } from './registry.js';
+import type { RedisConnectionStatus, RedisRole } from './state/redis-metrics.js';
 
 /** Whether the gateway should take traffic; main.ts flips `draining` on SIGTERM. */
 export interface GatewayState {
   draining: boolean;
   /** True when the broker is connected and the gateway is not draining. */
   ready(): boolean;
+  /** Each Redis role's connection (shown by /health/ready; never makes the gateway unready). */
+  redis?(): Record<RedisRole, RedisConnectionStatus>;
 }
 
 /** What every route plugin is given. */

@@ -35,6 +35,20 @@ t.test('set variables are read and typed', async (t) => {
   t.equal(config.coalesceWindowMs, 2);
 });
 
+t.test('state goes to STATE_REDIS_URL, else to REDIS_URL, else stays in process', async (t) => {
+  t.equal(loadConfig({}).stateRedisUrl, null, 'nothing set: the embedded stores');
+  t.equal(loadConfig({ REDIS_URL: 'redis://cache:6379' }).stateRedisUrl, 'redis://cache:6379');
+  const apart = loadConfig({
+    REDIS_URL: 'redis://cache:6379',
+    STATE_REDIS_URL: 'redis://state:6379',
+    STATE_REDIS_REQUIRE_DURABLE: 'true',
+  });
+  t.equal(apart.redisUrl, 'redis://cache:6379');
+  t.equal(apart.stateRedisUrl, 'redis://state:6379');
+  t.equal(apart.stateRedisRequireDurable, true);
+  t.equal(loadConfig({}).stateRedisRequireDurable, false, 'off by default (a local run)');
+});
+
 t.test('a blank variable counts as unset', async (t) => {
   t.equal(loadConfig({ PORT: '' }).port, 8080);
 });
@@ -61,6 +75,9 @@ const bad: [string, Record<string, string>][] = [
   ['SHUTDOWN_GRACE_MS', { SHUTDOWN_GRACE_MS: 'soon' }],
   ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
   ['TRUST_PROXY', { TRUST_PROXY: 'yes' }],
+  ['STATE_REDIS_URL', { STATE_REDIS_URL: 'http://x' }],
+  ['STATE_REDIS_REQUIRE_DURABLE', { REDIS_URL: 'redis://x', STATE_REDIS_REQUIRE_DURABLE: 'yes' }],
+  ['STATE_REDIS_REQUIRE_DURABLE', { STATE_REDIS_REQUIRE_DURABLE: 'true' }],
 ];
 for (const [variable, env] of bad) {
   t.test(`a bad ${variable} is refused naming the variable (${JSON.stringify(env)})`, async (t) => {

@@ -1,6 +1,7 @@
 import { parseTrafficPolicy, type TrafficPolicy, TrafficPolicyError } from '@mlapi/contracts';
 import { ApiError } from '../errors.js';
 import { compareVersions, type ModelRegistry } from '../registry.js';
+import { stateWriteError } from '../state/state-errors.js';
 import { type BucketRange, reallocate } from './allocation.js';
 import type { PolicyStore, RollbackEvent, TrafficRecord } from './policy-store.js';
 import type { TrafficRouter, VersionShare } from './router.js';
@@ -188,9 +189,8 @@ export class TrafficPolicies {
       try {
         stored = await this.#store.compareAndSet(model, expected, next(current));
       } catch (err) {
-        throw new ApiError('UNAVAILABLE', 'the traffic policy store cannot be reached', {
-          cause: err,
-        });
+        // A full state Redis refuses the write (503 saying so); the policies in force stay.
+        throw stateWriteError(err, 'the traffic policy');
       }
       if (stored) return;
       // Another replica wrote first; our copy is behind. Re-read and try again.
