@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import {
+  isFloat32Finite,
   isPredictResult,
   type ModelSpec,
   modelQueue,
@@ -272,8 +273,11 @@ export class PredictionService implements Predictor {
         throw new ApiError('BAD_INPUT', `row ${i} must have ${width} numbers`);
       }
       for (let j = 0; j < width; j++) {
-        if (!Number.isFinite(row[j])) {
-          throw new ApiError('BAD_INPUT', `row ${i} column ${j} is not a finite number`);
+        if (!isFloat32Finite(row[j])) {
+          throw new ApiError(
+            'BAD_INPUT',
+            `row ${i} column ${j} is not a finite number within the float32 range`,
+          );
         }
       }
     }
