@@ -61,6 +61,12 @@ const bad: [string, Record<string, string>][] = [
   ['SHUTDOWN_GRACE_MS', { SHUTDOWN_GRACE_MS: 'soon' }],
   ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
   ['TRUST_PROXY', { TRUST_PROXY: 'yes' }],
+  ['ADMISSION_MODEL_MAX_ROWS', { ADMISSION_MODEL_MAX_ROWS: '-1' }],
+  ['ADMISSION_MAX_ROWS', { ADMISSION_MAX_ROWS: 'many' }],
+  ['ADMISSION_MAX_REQUESTS', { ADMISSION_MAX_REQUESTS: '1.5' }],
+  ['PRESSURE_MAX_RSS_MB', { PRESSURE_MAX_RSS_MB: '400MB' }],
+  ['MAX_CONNECTIONS', { MAX_CONNECTIONS: '-5' }],
+  ['HTTP_REQUEST_TIMEOUT_MS', { HTTP_REQUEST_TIMEOUT_MS: '10' }],
 ];
 for (const [variable, env] of bad) {
   t.test(`a bad ${variable} is refused naming the variable (${JSON.stringify(env)})`, async (t) => {
