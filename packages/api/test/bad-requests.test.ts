@@ -338,3 +338,24 @@ t.test('every bad request gets a 4xx with the error body, never a 5xx', async (t
   const metrics = await gw.app.inject({ url: '/metrics' });
   t.notMatch(metrics.body, /status="5\d\d"/, 'no 5xx was recorded');
 });
+
+t.test('a value beyond float32 is never answered, so never cached', async (t) => {
+  const { name: m, dir } = await uniqueModel(t, 'fast');
+  spawnWorker(t, dir);
+  const gw = await startGateway(t);
+  await waitLive(gw, m);
+  const send = () =>
+    gw.app.inject({
+      method: 'POST',
+      url: '/predict',
+      payload: { model_name: m, input_data: [[1e39, 3.5, 1.4, 0.2]] },
+    });
+  for (const attempt of [1, 2]) {
+    const res = await send();
+    t.equal(res.statusCode, 400, `attempt ${attempt}: 400`);
+    t.equal(res.json().code, 'BAD_INPUT');
+  }
+  const metrics = (await gw.app.inject({ url: '/metrics' })).body;
+  t.notMatch(metrics, /^cache_(hits|misses)_total [1-9]/m, 'the cache was never consulted');
+  t.match(metrics, /^cache_misses_total 0/m, 'the counter is there, at zero');
+});
