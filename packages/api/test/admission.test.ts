@@ -1,5 +1,6 @@
 import t from 'tap';
 import { Admission, type RejectReason } from '../src/admission/admission.js';
+import { WaitEstimate } from '../src/admission/wait-estimate.js';
 import { ApiError } from '../src/errors.js';
 import {
   type Gateway,
@@ -69,6 +70,23 @@ t.test('Admission: the bounds, the deadline estimate and the Retry-After', async
   capped.admit('a', 1, Date.now() + 1000);
   t.equal(refused(() => capped.admit('b', 1, Date.now() + 1000)).code, 'OVERLOADED');
   t.throws(() => new Admission({ maxRowsPerModel: -1, maxRows: 0, maxRequests: 0 }), TypeError);
+});
+
+t.test('WaitEstimate: a per-call cost and a per-row cost, from mixed sizes', async (t) => {
+  const estimate = new WaitEstimate(0.2);
+  t.equal(estimate.waitMs(1024), 0, 'nothing known yet');
+  // Calls of one size: only their ratio is known.
+  estimate.record(100, 1000);
+  t.equal(estimate.waitMs(2000), 200, 'one size seen: latency per row ahead');
+  // A fleet that costs 2 ms per call plus 0.1 ms per row, seen at 1 and 1,000 rows.
+  const mixed = new WaitEstimate(0.2);
+  for (let i = 0; i < 20; i++) {
+    mixed.record(2 + 0.1 * 1, 1);
+    mixed.record(2 + 0.1 * 1000, 1000);
+  }
+  t.ok(Math.abs(mixed.waitMs(1) - 2.1) < 1e-6, `1 row: ${mixed.waitMs(1)} ms`);
+  t.ok(Math.abs(mixed.waitMs(5000) - 502) < 1e-6, `5,000 rows: ${mixed.waitMs(5000)} ms`);
+  // 1-row calls alone would have said 2.1 ms per row: 10,500 ms for the same 5,000 rows.
 });
 
 async function post(gw: Gateway, model: string, rows: number, timeoutMs?: number) {

@@ -1,17 +1,25 @@
 /**
- * An exponentially weighted moving average of how long one row takes a model's fleet, in ms.
+ * How long a model's fleet takes to clear a backlog, learnt from the calls that finished:
+ * wait(rows) ≈ perCallMs + msPerRow × rows, fitted by least squares over exponentially weighted
+ * moving averages, so old samples fade.
  *
- * A sample is one finished call: its latency divided by the rows that were ahead of it when it
- * was admitted, its own included. Under a backlog that is the fleet's time per row (latency grows
- * with what is queued ahead); when idle it is one call's own service time per row, so the
- * estimate of an idle model's wait is simply how long a call of that size took.
+ * A sample is one finished call: its latency against the rows that were ahead of it when it was
+ * admitted, its own included. Under a backlog the slope is the fleet's time per row (latency grows
+ * with what is queued ahead); the intercept is what every call pays whatever its size (the round
+ * trip, the batch window), which keeps a model that has only seen 1-row calls from promising a
+ * 1,024-row call a wait a thousand times the 1-row latency. While the sizes seen are too alike to
+ * separate the two, the estimate is the plain ratio, latency per row ahead.
  */
 export class WaitEstimate {
   readonly #weight: number;
-  #msPerRow = 0;
   #samples = 0;
+  // EWMAs of x (rows ahead), y (latency ms), x², x·y.
+  #x = 0;
+  #y = 0;
+  #xx = 0;
+  #xy = 0;
 
-  /** `weight`: how much a new sample moves the average, in (0, 1]. */
+  /** `weight`: how much a new sample moves the averages, in (0, 1]. */
   constructor(weight: number) {
     this.#weight = weight;
   }
@@ -21,21 +29,27 @@ export class WaitEstimate {
     return this.#samples > 0;
   }
 
-  get msPerRow(): number {
-    return this.#msPerRow;
-  }
-
   record(latencyMs: number, rowsAhead: number): void {
     if (rowsAhead <= 0 || !(latencyMs >= 0)) return;
-    const sample = latencyMs / rowsAhead;
-    // The first sample is taken whole: averaging it with zero would promise a wait far too short.
-    this.#msPerRow =
-      this.#samples === 0 ? sample : this.#msPerRow + this.#weight * (sample - this.#msPerRow);
+    // The first sample is taken whole: averaging it with zeros would promise a wait far too short.
+    const w = this.#samples === 0 ? 1 : this.#weight;
+    this.#x += w * (rowsAhead - this.#x);
+    this.#y += w * (latencyMs - this.#y);
+    this.#xx += w * (rowsAhead * rowsAhead - this.#xx);
+    this.#xy += w * (rowsAhead * latencyMs - this.#xy);
     this.#samples++;
   }
 
-  /** How long `rows` rows take to clear, in ms. */
+  /** How long `rows` rows ahead take to clear, in ms; 0 before any sample. */
   waitMs(rows: number): number {
-    return this.#msPerRow * rows;
+    if (this.#samples === 0) return 0;
+    const variance = this.#xx - this.#x * this.#x;
+    // Sizes spread by less than 10% of their mean cannot separate a slope from an intercept.
+    if (variance > 0.01 * this.#x * this.#x) {
+      const slope = (this.#xy - this.#x * this.#y) / variance;
+      const intercept = this.#y - slope * this.#x;
+      if (slope >= 0 && intercept >= 0) return intercept + slope * rows;
+    }
+    return (this.#y / this.#x) * rows;
   }
 }
