@@ -59,8 +59,8 @@ export type RejectReason = 'model_full' | 'gateway_full' | 'deadline';
  * Admission control: decides, before a call is sent, whether it can be served in time.
  *
  * A request is refused at once with 503 OVERLOADED (and a Retry-After from the wait estimate)
- * when its model's bound or the gateway's bound is full, or when the estimated wait (the model's
- * time per row × the rows ahead of it and its own) would end past its deadline. Refusing early is
+ * when its model's bound or the gateway's bound is full, or when the estimated wait for the rows
+ * ahead of it and its own (wait-estimate.ts) would end past its deadline. Refusing early is
  * the point: a request that would only time out costs the caller its whole deadline and costs
  * the gateway memory while it waits. Bounds are per model so that one model's flood cannot take
  * the room another model needs; the overall bounds cap the gateway's memory.
