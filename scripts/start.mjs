@@ -2,17 +2,21 @@
 // `pnpm start` / `npm start`: the whole local stack in one command. Plain Node ESM with no
 // dependencies, so it runs on a fresh clone before anything is installed or built.
 //   1. pnpm present (installed with npm if not), dependencies installed, packages built;
-//   2. the broker answers (else: how to start one);
+//   2. the broker: AMQP_URL when set (it must answer); else one on 127.0.0.1:5672; else a private
+//      RabbitMQ node (local-broker.mjs, installed with apt-get when missing and root), one more
+//      supervised child, stopped last;
 //   3. the gateway and one worker per models/*/model.json run as supervised children, with
 //      prefixed, coloured logs, restarted with backoff if they crash;
 //   4. once the gateway is ready: the URL and a sample curl. Ctrl-C stops everything.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { ensureSetup, has, ROOT } from './setup.mjs';
+import { ensureRabbitMq, privateBroker, reachable } from './local-broker.mjs';
+import { ensureSetup, ROOT } from './setup.mjs';
 
-const AMQP_URL = process.env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672';
+const AMQP_URL_SET = Boolean(process.env.AMQP_URL);
+let AMQP_URL = process.env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672';
 const PORT = Number(process.env.PORT || 8080);
 // A local stack is for this machine: loopback unless HOST says otherwise. (The gateway's own
 // default, 0.0.0.0, is for containers, where the pod network must reach it.)
@@ -53,18 +57,6 @@ const models = readdirSync(modelsDir, { withFileTypes: true })
 if (models.length === 0) fail('no models/*/model.json found');
 
 // 2. The broker, before anything that needs it.
-function reachable(host, port) {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (ok) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(2000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 function portFree(port) {
   return new Promise((resolve) => {
     const server = createServer();
@@ -75,20 +67,30 @@ function portFree(port) {
 const broker = new URL(AMQP_URL);
 const brokerHost = broker.hostname || '127.0.0.1';
 const brokerPort = Number(broker.port || (broker.protocol === 'amqps:' ? 5671 : 5672));
-if (!(await reachable(brokerHost, brokerPort))) {
+/** The private node, when this script runs one (never when AMQP_URL is set). */
+let ownBroker = null;
+if (await reachable(brokerHost, brokerPort)) {
+  say(`RabbitMQ answers at ${brokerHost}:${brokerPort}`);
+} else if (AMQP_URL_SET) {
   fail(
     [
       `no RabbitMQ answers at ${brokerHost}:${brokerPort} (AMQP_URL).`,
-      '  Start one, then run this again:',
-      has('rabbitmq-server')
-        ? '    sudo rabbitmq-server -detached'
-        : '    sudo apt-get install -y rabbitmq-server && sudo rabbitmq-server -detached',
-      '  or with Docker: docker run -d --name rabbitmq -p 5672:5672 rabbitmq:3',
-      '  or point AMQP_URL at a broker you have.',
+      '  Start it, then run this again; or unset AMQP_URL and pnpm start runs a broker of its own.',
     ].join('\n'),
   );
+} else {
+  try {
+    ensureRabbitMq(say);
+    ownBroker = await privateBroker();
+  } catch (err) {
+    fail(err.message);
+  }
+  AMQP_URL = ownBroker.url;
+  say(
+    `nothing answers on 127.0.0.1:5672: starting a private RabbitMQ node on port ${ownBroker.port}`,
+  );
+  say(`  (data and logs in .local/rabbitmq/; stopped with everything else on Ctrl-C)`);
 }
-say(`RabbitMQ answers at ${brokerHost}:${brokerPort}`);
 if (!(await portFree(PORT))) {
   fail(`port ${PORT} is in use: stop what holds it, or choose another with PORT=<port> pnpm start`);
 }
@@ -114,12 +116,17 @@ function pretty(line) {
   return `${tag} ${msg ?? ''}${extra}`;
 }
 
+/** A Node script as a supervised child. */
 function supervise(name, script, env, index) {
+  return superviseCommand(name, process.execPath, [script], env, index);
+}
+
+function superviseCommand(name, command, args, env, index) {
   const prefix = paint(PALETTE[index % PALETTE.length], `[${name}]`.padEnd(16));
   const child = { name, process: null, delay: 500, timer: null };
   const start = () => {
     const startedAt = Date.now();
-    const proc = spawn(process.execPath, [script], {
+    const proc = spawn(command, args, {
       cwd: ROOT,
       env: { ...process.env, AMQP_URL, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -149,6 +156,22 @@ function supervise(name, script, env, index) {
   };
   start();
   children.push(child);
+  return child;
+}
+
+// The broker first, and wait until it takes connections: the others need it.
+let brokerChild = null;
+if (ownBroker !== null) {
+  brokerChild = superviseCommand('rabbitmq', ownBroker.command, [], ownBroker.env, 4);
+  // Its own list: stopped after the gateway and workers, which drain through it.
+  children.pop();
+  const by = Date.now() + 120_000;
+  while (!(await reachable('127.0.0.1', ownBroker.port))) {
+    if (Date.now() > by)
+      fail('the private RabbitMQ node did not start in 2 minutes: see .local/rabbitmq/log/');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  say(`RabbitMQ node ${ownBroker.node} answers at ${ownBroker.url}`);
 }
 
 supervise('api', join(ROOT, 'packages', 'api', 'dist', 'main.js'), { PORT: String(PORT), HOST }, 0);
@@ -184,12 +207,35 @@ async function shutdown(signal) {
     });
   });
   await Promise.all(exits);
+  if (brokerChild !== null) await stopBroker();
   say('stopped');
   process.exit(0);
+}
+/** rabbitmqctl stop (a clean stop), then SIGKILL to its process group if it lingers. */
+async function stopBroker() {
+  clearTimeout(brokerChild.timer);
+  const proc = brokerChild.process;
+  if (proc === null || proc.exitCode !== null) return;
+  say('stopping the private RabbitMQ node');
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  if (!ownBroker.stop()) proc.kill('SIGTERM');
+  const kill = setTimeout(() => killGroup(proc, 'SIGKILL'), GRACE_MS);
+  await exited;
+  clearTimeout(kill);
+  // Erlang may leave epmd or a helper behind in the group; nothing of it should outlive us.
+  killGroup(proc, 'SIGKILL');
+}
+function killGroup(proc, signal) {
+  try {
+    process.kill(-proc.pid, signal);
+  } catch {
+    // already gone
+  }
 }
 // Children live in their own process groups, so nothing else would stop them if this script died.
 process.on('exit', () => {
   for (const c of children) if (c.process?.exitCode === null) c.process.kill('SIGTERM');
+  if (brokerChild?.process) killGroup(brokerChild.process, 'SIGTERM');
 });
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -11,7 +11,9 @@ const USAGE = `usage: pnpm bench [options]
   --duration <s>       measured seconds per cell (default 10)
   --warmup <s>         unmeasured seconds before each cell (default 2)
   --quick              smoke run: 2 s cells, 0.5 s warm-up
-  --only <regexp>      only scenarios whose name matches (repeatable), e.g. '^fast-cached$'
+  --only <regexp>      only scenarios whose name matches (repeatable), e.g. '^fast-cached$';
+                       '^overload$' runs only the overload cell
+  --port <n>           the local stack's gateway port (workers' health ports follow it)
   --concurrency <n,..> closed-loop concurrencies of the fast model (default 1,64,256)
   --rate <n>           open-loop rate, requests/s (default 350)
   --out <dir>          output folder, relative to the repository root (default bench-results/local,
@@ -33,6 +35,7 @@ function main(argv: string[]): Promise<void> {
       only: { type: 'string', multiple: true },
       concurrency: { type: 'string' },
       rate: { type: 'string' },
+      port: { type: 'string' },
       out: { type: 'string' },
       save: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
@@ -57,6 +60,10 @@ function main(argv: string[]): Promise<void> {
     partial.concurrencies = values.concurrency.split(',').map(Number);
   }
   if (values.rate !== undefined) partial.openLoopRate = Number(values.rate);
+  if (values.port !== undefined) {
+    partial.port = Number(values.port);
+    partial.workerBasePort = partial.port + 20;
+  }
   if (values.save) partial.outDir = SAVED_OUT_DIR;
   if (values.out !== undefined) partial.outDir = values.out;
   if (values['cpu-prof']) partial.cpuProf = true;

@@ -10,6 +10,7 @@ import { getJson } from './http-probe.js';
 import { LocalStack } from './local-stack.js';
 import { type MachineInfo, machineInfo } from './machine.js';
 import type { BenchOptions } from './options.js';
+import { formatOverload, runOverload } from './overload.js';
 import { CpuMeter, pidsByComm } from './process-cpu.js';
 import { ProgressLine } from './progress.js';
 import { queueConsumers } from './queue-consumers.js';
@@ -25,6 +26,12 @@ export interface BenchRun {
 }
 
 const REQUEST_TIMEOUT_SECONDS = 10;
+/** The overload cell's name for --only; it runs after the matrix (overload.ts). */
+const OVERLOAD_SCENARIO = 'overload';
+
+function wants(options: Readonly<BenchOptions>, scenario: string): boolean {
+  return options.only.length === 0 || options.only.some((s) => new RegExp(s).test(scenario));
+}
 const SALT_CELL_STRIDE = 1e9;
 
 /**
@@ -142,6 +149,22 @@ export async function runBench(
       );
       writeResults(files, rows, options, started, machine);
     }
+    if (wants(options, OVERLOAD_SCENARIO)) {
+      const overload = await runOverload(
+        {
+          url,
+          headers,
+          durationSeconds: options.durationSeconds,
+          gatewayPid: stack?.pids().gateway?.[0] ?? null,
+          salt: runSalt * SALT_CELL_STRIDE,
+        },
+        progress,
+      );
+      const file = join(outDir, 'overload.json');
+      writeFileSync(file, `${JSON.stringify(overload, null, 2)}\n`);
+      progress.note(`${formatOverload(overload)}\nwrote ${file}`);
+    }
+    if (rows.length === 0) return { rows, targets: [], files };
     const targets = checkTargets(rows, options.openLoopRate);
     progress.note(`\n${formatTable(rows)}\n`);
     for (const t of targets) progress.note(formatCheck(t, machine.cpus));

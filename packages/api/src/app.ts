@@ -4,6 +4,8 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { Admission } from './admission/admission.js';
+import { memoryGuard } from './admission/memory-guard.js';
 import type { AliasStore } from './aliases/alias-store.js';
 import { createAliases } from './aliases/aliases.js';
 import { LruCache } from './cache/lru-cache.js';
@@ -99,6 +101,8 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
     genReqId: requestIdFrom,
     requestIdHeader: false,
     bodyLimit: config.bodyLimitBytes,
+    // A client that sends its request slowly holds a socket and a partial body: bounded.
+    requestTimeout: config.httpRequestTimeoutMs,
     trustProxy: config.trustProxy,
     // Keep-alive requests arriving while draining are still served (with Connection: close),
     // so none is refused mid-shutdown; new connections are refused by the closed listener.
@@ -166,6 +170,14 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
     router: traffic.router,
     shadow: traffic.shadow,
     rollback: traffic.guard,
+    admission: new Admission(
+      {
+        maxRowsPerModel: config.admissionModelMaxRows,
+        maxRows: config.admissionMaxRows,
+        maxRequests: config.admissionMaxRequests,
+      },
+      (_model, reason) => metrics.admissionRejections.inc({ reason }),
+    ),
     cache,
     metrics,
     cacheTtlSeconds: config.cacheTtlSeconds,
@@ -248,6 +260,11 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
     return reply.status(404).send(body);
   });
 
+  await memoryGuard(app, {
+    maxRssMb: config.pressureMaxRssMb,
+    maxConnections: config.maxConnections,
+    onReject: () => metrics.admissionRejections.inc({ reason: 'memory' }),
+  });
   await app.register(swagger, {
     openapi: {
       info: {

@@ -40,6 +40,18 @@ export interface Config {
   readonly trafficPolicyFile: string | null;
   /** Shadow calls in flight at once; a sampled call beyond it is dropped and counted. */
   readonly shadowMaxInFlight: number;
+  /** Rows one model (version) may have in flight in this gateway; 0: no bound. */
+  readonly admissionModelMaxRows: number;
+  /** Rows in flight over all models; 0: no bound. */
+  readonly admissionMaxRows: number;
+  /** Prediction requests in flight over all models; 0: no bound. */
+  readonly admissionMaxRequests: number;
+  /** Above this resident set (MiB), requests with a body are refused with 503; 0: never. */
+  readonly pressureMaxRssMb: number;
+  /** Open client sockets at once; more are refused by the server; 0: no cap. */
+  readonly maxConnections: number;
+  /** How long a client may take to send a whole request (headers and body), in ms. */
+  readonly httpRequestTimeoutMs: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -79,6 +91,12 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   trustProxy: false,
   trafficPolicyFile: null,
   shadowMaxInFlight: 64,
+  admissionModelMaxRows: 16_384,
+  admissionMaxRows: 65_536,
+  admissionMaxRequests: 4096,
+  pressureMaxRssMb: 400,
+  maxConnections: 4096,
+  httpRequestTimeoutMs: 30_000,
 });
 
 /** Thrown for a bad environment variable; `variable` names it. */
@@ -176,6 +194,24 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: bool(env, 'TRUST_PROXY', d.trustProxy),
     trafficPolicyFile: present(env, 'TRAFFIC_POLICY_FILE') ?? d.trafficPolicyFile,
     shadowMaxInFlight: int(env, 'SHADOW_MAX_IN_FLIGHT', d.shadowMaxInFlight, 0, 100_000),
+    admissionModelMaxRows: int(
+      env,
+      'ADMISSION_MODEL_MAX_ROWS',
+      d.admissionModelMaxRows,
+      0,
+      100_000_000,
+    ),
+    admissionMaxRows: int(env, 'ADMISSION_MAX_ROWS', d.admissionMaxRows, 0, 100_000_000),
+    admissionMaxRequests: int(env, 'ADMISSION_MAX_REQUESTS', d.admissionMaxRequests, 0, 1_000_000),
+    pressureMaxRssMb: int(env, 'PRESSURE_MAX_RSS_MB', d.pressureMaxRssMb, 0, 1_048_576),
+    maxConnections: int(env, 'MAX_CONNECTIONS', d.maxConnections, 0, 1_000_000),
+    httpRequestTimeoutMs: int(
+      env,
+      'HTTP_REQUEST_TIMEOUT_MS',
+      d.httpRequestTimeoutMs,
+      1000,
+      3_600_000,
+    ),
   };
   if (config.stateRedisRequireDurable && config.stateRedisUrl === null) {
     // Durability asked for, yet state would live in process memory and die with it.

@@ -28,6 +28,10 @@ export function createDeps(config: Config, logger: Logger, name = 'mlapi-api'): 
   const rpc = new RpcClient({
     url: config.amqpUrl,
     poolSize: config.rpcPoolSize,
+    // A backstop only: admission control keeps requests below ADMISSION_MAX_REQUESTS, and shadow
+    // calls below their own cap, so this never makes one model's call wait behind another's.
+    maxInFlight:
+      config.admissionMaxRequests > 0 ? config.admissionMaxRequests + config.shadowMaxInFlight : 0,
     connectionName: name,
     logger: logger.child({ component: 'rpc' }),
   });

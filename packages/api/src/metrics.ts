@@ -19,6 +19,7 @@ export class GatewayMetrics {
   readonly cacheErrors: Counter;
   readonly rateLimitStoreErrors: Counter;
   readonly rpcInFlight: Gauge;
+  readonly admissionRejections: Counter<'reason'>;
   readonly rpcMessageRequests: Histogram;
   readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
 
@@ -91,6 +92,12 @@ export class GatewayMetrics {
     this.rateLimitStoreErrors = new Counter({
       name: 'rate_limit_store_errors_total',
       help: 'Rate-limit store calls that failed (the request was let through)',
+      registers,
+    });
+    this.admissionRejections = new Counter({
+      name: 'admission_rejections_total',
+      help: 'Requests refused at once with 503 OVERLOADED by admission control, by reason',
+      labelNames: ['reason'],
       registers,
     });
     this.rpcInFlight = new Gauge({

@@ -1,11 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import {
+  isFloat32Finite,
   isPredictResult,
   type ModelSpec,
   modelQueue,
   PREDICT_METHOD,
   type PredictResult,
 } from '@mlapi/contracts';
+import type { Admission } from './admission/admission.js';
 import type { PredictionCache } from './cache/prediction-cache.js';
 import { hashedKey, localKey } from './cache-key.js';
 import type { Coalescer } from './coalescer.js';
@@ -79,6 +81,8 @@ export interface PredictionServiceOptions {
   shadow?: ShadowRunner | null;
   /** Counts outcomes for automatic rollback; null: none. */
   rollback?: RollbackGuard | null;
+  /** Refuses calls that cannot be served in time (admission/admission.ts); null: none. */
+  admission?: Admission | null;
 }
 
 interface Flight {
@@ -101,6 +105,7 @@ export class PredictionService implements Predictor {
   readonly #coalescer: Coalescer | null;
   readonly #shadow: ShadowRunner | null;
   readonly #rollback: RollbackGuard | null;
+  readonly #admission: Admission | null;
   readonly #flights = new Map<string, Flight>();
 
   constructor(options: PredictionServiceOptions) {
@@ -114,6 +119,7 @@ export class PredictionService implements Predictor {
     this.#coalescer = options.coalescer ?? null;
     this.#shadow = options.shadow ?? null;
     this.#rollback = options.rollback ?? null;
+    this.#admission = options.admission ?? null;
   }
 
   choose(model: string, version?: string, caller = ''): VersionChoice {
@@ -186,8 +192,22 @@ export class PredictionService implements Predictor {
         `model "${spec.name}" version "${spec.version}" has no live worker`,
       );
     }
+    // Only calls that reach a worker are admitted: cache hits and joined flights cost it nothing.
+    const ticket =
+      this.#admission?.admit(
+        modelQueue(spec.name, spec.version),
+        request.rows.length,
+        request.deadline,
+      ) ?? null;
     const started = performance.now();
     const promise = this.#call(spec, request, key, json);
+    if (ticket !== null) {
+      // A timeout's latency says the model is slow too; a fast failure says nothing about speed.
+      promise.then(
+        () => ticket.release(true),
+        (err: unknown) => ticket.release(toApiError(err).code === 'TIMEOUT'),
+      );
+    }
     if (choice.shadow !== null && this.#shadow !== null) {
       this.#shadow.run(
         spec,
@@ -276,8 +296,11 @@ export class PredictionService implements Predictor {
         throw new ApiError('BAD_INPUT', `row ${i} must have ${width} numbers`);
       }
       for (let j = 0; j < width; j++) {
-        if (!Number.isFinite(row[j])) {
-          throw new ApiError('BAD_INPUT', `row ${i} column ${j} is not a finite number`);
+        if (!isFloat32Finite(row[j])) {
+          throw new ApiError(
+            'BAD_INPUT',
+            `row ${i} column ${j} is not a finite number within the float32 range`,
+          );
         }
       }
     }

@@ -1,4 +1,4 @@
-import type { ModelSpec, PredictResult } from '@mlapi/contracts';
+import { isFloat32Finite, type ModelSpec, type PredictResult } from '@mlapi/contracts';
 import { ApiError } from './errors.js';
 
 /** An Open Inference Protocol V2 request tensor, after schema validation. */
@@ -47,7 +47,13 @@ export function tensorToRows(input: V2InputTensor, manifest: ModelSpec): number[
 function flatten(data: readonly unknown[], depth: number, out: number[]): void {
   for (const item of data) {
     if (typeof item === 'number') {
-      if (!Number.isFinite(item)) throw new ApiError('BAD_INPUT', 'tensor data must be finite');
+      // FP64 too: the model computes in float32, so a value beyond its range is not a valid input.
+      if (!isFloat32Finite(item)) {
+        throw new ApiError(
+          'BAD_INPUT',
+          'tensor data must be finite numbers within the float32 range',
+        );
+      }
       out.push(item);
     } else if (Array.isArray(item) && depth > 1) {
       flatten(item, depth - 1, out);

@@ -3,7 +3,7 @@ import { spawnWorker, startGateway, uniqueModel, waitLive } from './helpers/stac
 
 interface Case {
   name: string;
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'DELETE';
   url?: string;
   headers?: Record<string, string>;
   /** Sent as is (a string) or as JSON. */
@@ -104,6 +104,16 @@ t.test('every bad request gets a 4xx with the error body, never a 5xx', async (t
       payload: `{"model_name":"${m}","input_data":[[1e999,1,2,3]]}`,
       status: 400,
     },
+    {
+      name: 'a value beyond float32',
+      payload: { model_name: m, input_data: [[1e39, 3.5, 1.4, 0.2]] },
+      status: 400,
+    },
+    {
+      name: 'a negative value beyond float32, as one row',
+      payload: { model_name: m, input_data: [5.1, -3.5e38, 1.4, 0.2] },
+      status: 400,
+    },
     { name: 'a row too narrow', payload: { model_name: m, input_data: [[1, 2, 3]] }, status: 400 },
     {
       name: 'a row too wide',
@@ -180,6 +190,12 @@ t.test('every bad request gets a 4xx with the error body, never a 5xx', async (t
       url: '/v1/models/nope',
       status: 404,
     },
+    {
+      name: 'V1: a value beyond float32',
+      url: `/v1/models/${m}:predict`,
+      payload: { instances: [[1e39, 3.5, 1.4, 0.2]] },
+      status: 400,
+    },
     { name: 'V1: metadata of a bad name', method: 'GET', url: '/v1/models/a.b', status: 400 },
     // Open Inference Protocol V2
     { name: 'V2: no inputs', url: `/v2/models/${m}/infer`, payload: { inputs: [] }, status: 400 },
@@ -212,6 +228,32 @@ t.test('every bad request gets a 4xx with the error body, never a 5xx', async (t
       url: `/v2/models/${m}/infer`,
       payload: {
         inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: ['a', 'b', 'c', 'd'] }],
+      },
+      status: 400,
+    },
+    {
+      name: 'V2: an FP32 value beyond float32',
+      url: `/v2/models/${m}/infer`,
+      payload: {
+        inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1e39, 3.5, 1.4, 0.2] }],
+      },
+      status: 400,
+    },
+    {
+      name: 'V2: an FP64 value beyond float32, nested',
+      url: `/v2/models/${m}/infer`,
+      payload: {
+        inputs: [
+          { name: 'input', shape: [1, 4], datatype: 'FP64', data: [[5.1, 3.5, 1.4, -1e300]] },
+        ],
+      },
+      status: 400,
+    },
+    {
+      name: 'V2: a value beyond float32 at an explicit version',
+      url: `/v2/models/${m}/versions/1/infer`,
+      payload: {
+        inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1e39, 3.5, 1.4, 0.2] }],
       },
       status: 400,
     },
@@ -258,6 +300,16 @@ t.test('every bad request gets a 4xx with the error body, never a 5xx', async (t
       status: 404,
     },
     { name: 'an unknown route', method: 'GET', url: '/admin', status: 404 },
+    { name: 'an unknown route: the root', method: 'GET', url: '/', status: 404 },
+    { name: 'an unknown route: a POST', url: '/predict/extra', payload: {}, status: 404 },
+    { name: 'an unknown route: a DELETE', method: 'DELETE', url: '/predict', status: 404 },
+    { name: 'an unknown route: V3', url: `/v3/models/${m}/infer`, payload: {}, status: 404 },
+    {
+      name: 'an unknown route: a long encoded path',
+      method: 'GET',
+      url: `/${'%2e%2e%2f'.repeat(2000)}`,
+      status: 404,
+    },
   ];
   t.ok(cases.length >= 25, `${cases.length} cases`);
   for (const c of cases) {
@@ -285,4 +337,25 @@ t.test('every bad request gets a 4xx with the error body, never a 5xx', async (t
 
   const metrics = await gw.app.inject({ url: '/metrics' });
   t.notMatch(metrics.body, /status="5\d\d"/, 'no 5xx was recorded');
+});
+
+t.test('a value beyond float32 is never answered, so never cached', async (t) => {
+  const { name: m, dir } = await uniqueModel(t, 'fast');
+  spawnWorker(t, dir);
+  const gw = await startGateway(t);
+  await waitLive(gw, m);
+  const send = () =>
+    gw.app.inject({
+      method: 'POST',
+      url: '/predict',
+      payload: { model_name: m, input_data: [[1e39, 3.5, 1.4, 0.2]] },
+    });
+  for (const attempt of [1, 2]) {
+    const res = await send();
+    t.equal(res.statusCode, 400, `attempt ${attempt}: 400`);
+    t.equal(res.json().code, 'BAD_INPUT');
+  }
+  const metrics = (await gw.app.inject({ url: '/metrics' })).body;
+  t.notMatch(metrics, /^cache_(hits|misses)_total [1-9]/m, 'the cache was never consulted');
+  t.match(metrics, /^cache_misses_total 0/m, 'the counter is there, at zero');
 });

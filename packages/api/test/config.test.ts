@@ -78,6 +78,12 @@ const bad: [string, Record<string, string>][] = [
   ['STATE_REDIS_URL', { STATE_REDIS_URL: 'http://x' }],
   ['STATE_REDIS_REQUIRE_DURABLE', { REDIS_URL: 'redis://x', STATE_REDIS_REQUIRE_DURABLE: 'yes' }],
   ['STATE_REDIS_REQUIRE_DURABLE', { STATE_REDIS_REQUIRE_DURABLE: 'true' }],
+  ['ADMISSION_MODEL_MAX_ROWS', { ADMISSION_MODEL_MAX_ROWS: '-1' }],
+  ['ADMISSION_MAX_ROWS', { ADMISSION_MAX_ROWS: 'many' }],
+  ['ADMISSION_MAX_REQUESTS', { ADMISSION_MAX_REQUESTS: '1.5' }],
+  ['PRESSURE_MAX_RSS_MB', { PRESSURE_MAX_RSS_MB: '400MB' }],
+  ['MAX_CONNECTIONS', { MAX_CONNECTIONS: '-5' }],
+  ['HTTP_REQUEST_TIMEOUT_MS', { HTTP_REQUEST_TIMEOUT_MS: '10' }],
 ];
 for (const [variable, env] of bad) {
   t.test(`a bad ${variable} is refused naming the variable (${JSON.stringify(env)})`, async (t) => {

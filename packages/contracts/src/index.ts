@@ -8,6 +8,7 @@ export {
   MODEL_NAME_PATTERN,
   MODEL_VERSION_PATTERN,
 } from './names.js';
+export { isFloat32Finite } from './numbers.js';
 export type { PredictRequestBody, PredictResult } from './predict.js';
 export { isPredictResult, PREDICT_METHOD } from './predict.js';
 export type { ModelRef } from './queues.js';

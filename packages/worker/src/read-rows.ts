@@ -1,3 +1,4 @@
+import { isFloat32Finite } from '@mlapi/contracts';
 import { RemoteError } from '@mlapi/rpc';
 
 /** The `predict` request body: one row of `width` numbers per instance. */
@@ -13,6 +14,7 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') return `string ${JSON.stringify(value.slice(0, 32))}`;
+  if (typeof value === 'number') return String(value);
   return typeof value;
 }
 
@@ -63,9 +65,12 @@ export function readRows(
     for (let c = 0; c < width; c++) {
       const value: unknown = row[c];
       // JSON cannot carry NaN or Infinity, so they arrive as strings or nulls: both are caught
-      // here, and the finite check covers callers that bypass JSON.
-      if (typeof value !== 'number' || !Number.isFinite(value)) {
-        throw badInput(`inputs[${r}][${c}] must be a finite number, got ${describe(value)}`);
+      // here, and the check covers callers that bypass JSON. A finite double beyond float32's
+      // range would become Infinity in `target`: rejected too.
+      if (!isFloat32Finite(value)) {
+        throw badInput(
+          `inputs[${r}][${c}] must be a finite number within the float32 range, got ${describe(value)}`,
+        );
       }
       target[at++] = value;
     }

@@ -14,6 +14,8 @@ const table: [string, unknown][] = [
   ['NaN as a string', { inputs: [['NaN', 3.5, 1.4, 0.2]] }],
   ['Infinity as a string', { inputs: [[5.1, 'Infinity', 1.4, 0.2]] }],
   ['-Infinity as a string', { inputs: [[5.1, 3.5, '-Infinity', 0.2]] }],
+  ['a value beyond float32', { inputs: [[1e39, 3.5, 1.4, 0.2]] }],
+  ['a negative value beyond float32', { inputs: [[5.1, 3.5, 1.4, -3.5e38]] }],
   ['a null value', { inputs: [[5.1, null, 1.4, 0.2]] }],
   ['a null row', { inputs: [null] }],
   ['a boolean', { inputs: [[true, 3.5, 1.4, 0.2]] }],

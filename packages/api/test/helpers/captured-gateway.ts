@@ -35,7 +35,8 @@ export async function startCapturedGateway(
       done();
     },
   });
-  const config = loadConfig({ LOG_LEVEL: 'debug', ...env });
+  // No memory guard: in process, the resident set is the test's (see stack.ts, startGateway).
+  const config = loadConfig({ LOG_LEVEL: 'debug', PRESSURE_MAX_RSS_MB: '0', ...env });
   const logger = pino({ level: config.logLevel }, sink);
   const connectionName = unique('mlapi-api-test');
   const owned = createDeps(config, logger, connectionName);

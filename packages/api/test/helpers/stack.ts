@@ -144,7 +144,10 @@ export interface Gateway {
  * `listen()` it. Closed at teardown.
  */
 export async function startGateway(t: Test, env: Record<string, string> = {}): Promise<Gateway> {
-  const config = loadConfig({ LOG_LEVEL: 'silent', ...env });
+  // The memory guard is off unless a test asks for it: an in-process gateway shares its resident
+  // set with tap, the oracle's ONNX sessions and every other gateway of the file, so the guard
+  // would be measuring the test, not the gateway.
+  const config = loadConfig({ LOG_LEVEL: 'silent', PRESSURE_MAX_RSS_MB: '0', ...env });
   const connectionName = unique('mlapi-api-test');
   const owned = createDeps(config, createLogger(config), connectionName);
   const app = await buildApp(config, owned.deps);
