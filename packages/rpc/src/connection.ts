@@ -172,9 +172,8 @@ export class AmqpConnection extends EventEmitter {
       await model.close().catch(() => undefined);
       throw new RpcError('RPC_CLOSED', 'connection closed');
     }
-    if (!coalesceWrites(model)) {
-      this.#log.debug({}, 'amqplib internals not as expected: one write per frame group');
-    }
+    // On a mismatch it warns (once per process) and leaves amqplib's plain write path.
+    coalesceWrites(model, this.#log);
     model.on('error', (err: Error) => this.#log.warn({ err }, 'amqp connection error'));
     model.on('blocked', (reason: string) => {
       this.#log.warn({ reason }, 'amqp connection blocked by the broker');
