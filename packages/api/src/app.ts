@@ -109,7 +109,13 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
   const state: GatewayState = {
     draining: false,
     ready() {
-      return !this.draining && deps.rpc.connected;
+      // A gateway whose presence has gone deaf would answer 503 to everything: out of the
+      // Service with it until it hears again.
+      return (
+        !this.draining &&
+        deps.rpc.connected &&
+        deps.registry.silentForMs() <= config.presenceSilenceMs
+      );
     },
   };
   app.decorate('mlapi', { state, metrics });

@@ -32,6 +32,10 @@ export interface Config {
   readonly trafficPolicyFile: string | null;
   /** Shadow calls in flight at once; a sampled call beyond it is dropped and counted. */
   readonly shadowMaxInFlight: number;
+  /** Readiness is 503 once presence has heard nothing (not even its own echo) for this long. */
+  readonly presenceSilenceMs: number;
+  /** The longest an announcement counts as live, whatever interval it claims. */
+  readonly presenceMaxLivenessMs: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -69,6 +73,8 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   trustProxy: false,
   trafficPolicyFile: null,
   shadowMaxInFlight: 64,
+  presenceSilenceMs: 10_000,
+  presenceMaxLivenessMs: 30_000,
 });
 
 /** Thrown for a bad environment variable; `variable` names it. */
@@ -163,6 +169,14 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: bool(env, 'TRUST_PROXY', d.trustProxy),
     trafficPolicyFile: present(env, 'TRAFFIC_POLICY_FILE') ?? d.trafficPolicyFile,
     shadowMaxInFlight: int(env, 'SHADOW_MAX_IN_FLIGHT', d.shadowMaxInFlight, 0, 100_000),
+    presenceSilenceMs: int(env, 'PRESENCE_SILENCE_MS', d.presenceSilenceMs, 1000, 3_600_000),
+    presenceMaxLivenessMs: int(
+      env,
+      'PRESENCE_MAX_LIVENESS_MS',
+      d.presenceMaxLivenessMs,
+      100,
+      3_600_000,
+    ),
   };
   if (config.deadlineDefaultMs > config.deadlineMaxMs) {
     throw new ConfigError('DEADLINE_DEFAULT_MS', 'must not exceed DEADLINE_MAX_MS');

@@ -30,6 +30,7 @@ export function createDeps(config: Config, logger: Logger, name = 'mlapi-api'): 
   });
   const tracker = new PresenceTracker({
     url: config.amqpUrl,
+    maxLivenessMs: config.presenceMaxLivenessMs,
     connectionName: `${name}-presence`,
     logger: logger.child({ component: 'presence' }),
   });
