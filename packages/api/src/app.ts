@@ -33,6 +33,7 @@ import { statsRoutes } from './routes/stats.js';
 import { trafficRoutes } from './routes/traffic.js';
 import { v1Routes } from './routes/v1.js';
 import { v2Routes } from './routes/v2.js';
+import { RetryingRpc } from './rpc-retry.js';
 import { errorBody } from './schemas.js';
 import type { PolicyStore } from './traffic/policy-store.js';
 import { createTraffic } from './traffic/traffic.js';
@@ -134,8 +135,10 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
   });
   app.addHook('onReady', () => traffic.start());
   app.addHook('onClose', () => traffic.close());
+  // Predictions are idempotent: one that lost its channel or node is sent again (see RetryingRpc).
+  const rpc = new RetryingRpc(deps.rpc, { retried: () => metrics.rpcRetries.inc() });
   const service: PredictionService = new PredictionService({
-    rpc: deps.rpc,
+    rpc,
     registry: deps.registry,
     router: traffic.router,
     shadow: traffic.shadow,
@@ -147,7 +150,7 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
     coalescer:
       config.coalesceMaxRows > 0
         ? new Coalescer({
-            rpc: deps.rpc,
+            rpc,
             maxRows: config.coalesceMaxRows,
             windowMs: config.coalesceWindowMs,
             metrics: { sent: (members) => metrics.rpcMessageRequests.observe(members) },

@@ -1,3 +1,4 @@
+import { parseBrokerUrls } from '@mlapi/rpc';
 /** The gateway's configuration, read once from the environment at start-up. */
 export interface Config {
   readonly port: number;
@@ -123,6 +124,17 @@ function url(env: Env, name: string, protocols: readonly string[]): string | und
   return raw;
 }
 
+/** One broker URL or a comma-separated list of a cluster's nodes, each checked. */
+function brokerUrls(env: Env, name: string): string | undefined {
+  const raw = present(env, name);
+  if (raw === undefined) return undefined;
+  try {
+    return parseBrokerUrls(raw, name).join(',');
+  } catch (err) {
+    throw new ConfigError(name, (err as Error).message);
+  }
+}
+
 function bool(env: Env, name: string, fallback: boolean): boolean {
   const raw = present(env, name);
   if (raw === undefined) return fallback;
@@ -150,7 +162,7 @@ export function loadConfig(env: Env = process.env): Config {
   const config: Config = {
     port: int(env, 'PORT', d.port, 0, 65_535),
     host: present(env, 'HOST') ?? d.host,
-    amqpUrl: url(env, 'AMQP_URL', ['amqp:', 'amqps:']) ?? d.amqpUrl,
+    amqpUrl: brokerUrls(env, 'AMQP_URL') ?? d.amqpUrl,
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']) ?? d.redisUrl,
     cacheTtlSeconds: int(env, 'CACHE_TTL_SECONDS', d.cacheTtlSeconds, 1, 30 * 86_400),
     cacheMaxEntries: int(env, 'CACHE_MAX_ENTRIES', d.cacheMaxEntries, 1, 10_000_000),

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { redactUrl } from '@mlapi/rpc';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
     } catch (err) {
       await attempt.close();
       logger.warn(
-        { err, amqpUrl: redact(config.amqpUrl), retryInMs: delay },
+        { err, amqpUrl: redactUrl(config.amqpUrl), retryInMs: delay },
         'broker unreachable; retrying',
       );
       await new Promise<void>((resolve) => {
@@ -92,13 +93,6 @@ async function main(): Promise<void> {
   app = await buildApp(config, owned.deps);
   const address = await app.listen({ port: config.port, host: config.host });
   logger.info({ address }, 'mlapi-api listening');
-}
-
-/** The broker URL without its password, for a log line. */
-function redact(url: string): string {
-  const u = new URL(url);
-  if (u.password !== '') u.password = '***';
-  return u.toString();
 }
 
 main().catch((err: unknown) => {

@@ -19,6 +19,7 @@ export class GatewayMetrics {
   readonly cacheErrors: Counter;
   readonly rateLimitStoreErrors: Counter;
   readonly rpcInFlight: Gauge;
+  readonly rpcRetries: Counter;
   readonly rpcMessageRequests: Histogram;
   readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
 
@@ -91,6 +92,11 @@ export class GatewayMetrics {
     this.rateLimitStoreErrors = new Counter({
       name: 'rate_limit_store_errors_total',
       help: 'Rate-limit store calls that failed (the request was let through)',
+      registers,
+    });
+    this.rpcRetries = new Counter({
+      name: 'rpc_retries_total',
+      help: 'Predictions sent again after RPC_CLOSED or RPC_UNAVAILABLE (a broker node or channel lost)',
       registers,
     });
     this.rpcInFlight = new Gauge({

@@ -8,6 +8,8 @@ export {
   DEFAULT_SERVER_OPTIONS,
   normalizeClientOptions,
   normalizeServerOptions,
+  parseBrokerUrls,
+  redactUrl,
 } from './options.js';
 export type { PresenceAnnouncement } from './presence.js';
 export type { PresencePublisherOptions } from './presence-publisher.js';

@@ -1,7 +1,10 @@
 import type { Logger } from './logger.js';
 
 export interface RpcClientOptions {
-  /** Broker URL. Default `'amqp://guest:guest@127.0.0.1:5672'`. */
+  /**
+   * Broker URL, or a comma-separated list of a cluster's nodes: the client connects to any
+   * that answers and moves to another when its node dies. Default `'amqp://guest:guest@127.0.0.1:5672'`.
+   */
   url?: string;
   /** Channels in the pool, each with its own reply consumer and pending map. Default 4. */
   poolSize?: number;
@@ -24,7 +27,7 @@ export interface RpcClientOptions {
 }
 
 export interface RpcServerOptions {
-  /** Broker URL. Default `'amqp://guest:guest@127.0.0.1:5672'`. */
+  /** Broker URL or a comma-separated list of nodes (see RpcClientOptions.url). */
   url?: string;
   /** The queue to declare and consume (required). */
   queue: string;
@@ -52,7 +55,8 @@ export interface RpcServerOptions {
 
 /** Connection settings shared by the client, the server and presence. */
 export interface ConnectionSettings {
-  readonly url: string;
+  /** The nodes to try, in order, each an amqp:// or amqps:// URL; at least one. */
+  readonly urls: readonly string[];
   readonly heartbeatSeconds: number;
   readonly reconnectInitialDelayMs: number;
   readonly reconnectMaxDelayMs: number;
@@ -165,7 +169,7 @@ export function connectionSettings(
     MAX_TIMER_MS,
   );
   return {
-    url: url(o.url ?? d.url),
+    urls: parseBrokerUrls(o.url ?? d.url, 'url'),
     heartbeatSeconds: int(o, 'heartbeatSeconds', d.heartbeatSeconds, 0, 65_535),
     reconnectInitialDelayMs,
     reconnectMaxDelayMs,
@@ -216,16 +220,50 @@ export function str(
   return value;
 }
 
-export function url(value: unknown): string {
-  if (typeof value === 'string') {
+/**
+ * Splits a broker URL list (`amqp://a:5672,amqp://b:5672`) into its URLs, each checked. One copy
+ * for everything that reads AMQP_URL: the RPC client, server, presence and both services' configs.
+ * @throws TypeError naming `name` when the list is empty or one entry is not amqp(s)://
+ */
+export function parseBrokerUrls(value: unknown, name = 'url'): string[] {
+  if (typeof value !== 'string') {
+    throw new TypeError(`option "${name}" must be an amqp:// or amqps:// URL, or a list of them`);
+  }
+  const urls = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  if (urls.length === 0) throw new TypeError(`option "${name}" must name at least one broker`);
+  for (const entry of urls) {
+    let parsed: URL | null = null;
     try {
-      const parsed = new URL(value);
-      if (parsed.protocol === 'amqp:' || parsed.protocol === 'amqps:') return value;
+      parsed = new URL(entry);
     } catch {
-      // fall through to the TypeError below
+      // reported below
+    }
+    if (parsed === null || (parsed.protocol !== 'amqp:' && parsed.protocol !== 'amqps:')) {
+      throw new TypeError(
+        `option "${name}": "${redactUrl(entry)}" is not an amqp:// or amqps:// URL`,
+      );
     }
   }
-  throw new TypeError('option "url" must be an amqp:// or amqps:// URL');
+  return urls;
+}
+
+/** A broker URL (or list) without passwords, for log lines and messages. */
+export function redactUrl(value: string): string {
+  return value
+    .split(',')
+    .map((entry) => {
+      try {
+        const u = new URL(entry.trim());
+        if (u.password !== '') u.password = '***';
+        return u.toString();
+      } catch {
+        return '(unparsable URL)';
+      }
+    })
+    .join(',');
 }
 
 /** A queue name we can publish to or declare: 1..255 UTF-8 bytes, not a reserved amq.* name. */

@@ -1,3 +1,4 @@
+import { parseBrokerUrls } from '@mlapi/rpc';
 import { WorkerError } from './errors.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -52,18 +53,14 @@ function integer(env: Env, variable: string, fallback: number, min: number, max:
   return n;
 }
 
+/** One broker URL or a comma-separated list of a cluster's nodes, each checked. */
 function amqpUrl(env: Env): string {
   const value = raw(env, 'AMQP_URL') ?? 'amqp://guest:guest@127.0.0.1:5672';
-  let url: URL;
   try {
-    url = new URL(value);
-  } catch {
-    throw bad('AMQP_URL', 'is not a valid URL');
+    return parseBrokerUrls(value, 'AMQP_URL').join(',');
+  } catch (err) {
+    throw bad('AMQP_URL', (err as Error).message);
   }
-  if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:') {
-    throw bad('AMQP_URL', `must use amqp:// or amqps://, got ${url.protocol}//`);
-  }
-  return value;
 }
 
 function logLevel(env: Env): LogLevel {
