@@ -39,8 +39,13 @@ export interface RpcServerOptions {
   maxBatch?: number;
   /** How long to wait for more messages before a batch; 0 = take what has arrived. Default 0. */
   batchWindowMs?: number;
-  /** Queue x-max-length (with x-overflow: reject-publish). Default 10000. */
+  /** Queue max length (with overflow reject-publish). Default 10000. */
   maxLength?: number;
+  /**
+   * Deliveries of one message at most (a quorum queue's delivery limit): a message whose
+   * worker dies on it this many times is dead-lettered, and its caller answered. Default 3.
+   */
+  deliveryLimit?: number;
   /** AMQP heartbeat in seconds; 0 turns it off. Default 10. */
   heartbeatSeconds?: number;
   /** First reconnect delay. Default 100. */
@@ -78,6 +83,7 @@ export interface ServerSettings extends ConnectionSettings {
   readonly maxBatch: number;
   readonly batchWindowMs: number;
   readonly maxLength: number;
+  readonly deliveryLimit: number;
   readonly logger: Logger | null | undefined;
 }
 
@@ -104,6 +110,7 @@ export const DEFAULT_SERVER_OPTIONS = Object.freeze({
   maxBatch: 1,
   batchWindowMs: 0,
   maxLength: 10_000,
+  deliveryLimit: 3,
   heartbeatSeconds: 10,
   reconnectInitialDelayMs: 100,
   reconnectMaxDelayMs: 5_000,
@@ -138,6 +145,7 @@ export function normalizeServerOptions(options: RpcServerOptions): ServerSetting
     maxBatch: int(o, 'maxBatch', d.maxBatch, 1, 65_535),
     batchWindowMs: int(o, 'batchWindowMs', d.batchWindowMs, 0, 60_000),
     maxLength: int(o, 'maxLength', d.maxLength, 1, 2 ** 31 - 1),
+    deliveryLimit: int(o, 'deliveryLimit', d.deliveryLimit, 1, 1000),
     logger: logger(o),
   };
   return Object.freeze(settings);

@@ -12,6 +12,8 @@ export interface WorkerConfig {
   readonly prefetch: number;
   readonly concurrency: number;
   readonly queueMaxLength: number;
+  /** Deliveries of one message before it is dead-lettered as poison (quorum delivery limit). */
+  readonly queueDeliveryLimit: number;
   readonly batchMaxRows: number;
   readonly batchMaxMessages: number;
   readonly batchWindowMs: number;
@@ -94,6 +96,7 @@ export function parseConfig(env: Env): WorkerConfig {
     prefetch,
     concurrency: integer(env, 'CONCURRENCY', 1, 1, 1024),
     queueMaxLength: integer(env, 'QUEUE_MAX_LENGTH', 10000, 1, 2 ** 31 - 1),
+    queueDeliveryLimit: integer(env, 'QUEUE_DELIVERY_LIMIT', 3, 1, 1000),
     batchMaxRows: integer(env, 'BATCH_MAX_ROWS', 256, 1, 1_000_000),
     batchMaxMessages,
     batchWindowMs: integer(env, 'BATCH_WINDOW_MS', 0, 0, 60_000),

@@ -57,6 +57,7 @@ async function main(): Promise<void> {
     prefetch: config.prefetch,
     concurrency: config.concurrency,
     maxLength: config.queueMaxLength,
+    deliveryLimit: config.queueDeliveryLimit,
     batchMaxMessages: config.batchMaxMessages,
     batchWindowMs: config.batchWindowMs,
     batchMaxRows: config.batchMaxRows,
