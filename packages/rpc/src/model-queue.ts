@@ -14,27 +14,32 @@ export interface QueueBounds {
 }
 
 /** The queue arguments that carry the bounds, for a queue made without a policy. */
-export function boundArguments(bounds: QueueBounds): Record<string, unknown> {
-  return {
+export function boundArguments(
+  bounds: QueueBounds,
+  queueType: 'quorum' | 'classic',
+): Record<string, unknown> {
+  const args: Record<string, unknown> = {
     'x-max-length': bounds.maxLength,
     'x-overflow': 'reject-publish',
-    'x-delivery-limit': bounds.deliveryLimit,
     'x-dead-letter-exchange': DEAD_LETTER_EXCHANGE,
   };
+  // Only quorum queues count deliveries.
+  if (queueType === 'quorum') args['x-delivery-limit'] = bounds.deliveryLimit;
+  return args;
 }
 
 /**
- * Declares the dead-letter exchange and queue, then the model queue as a quorum queue
- * (replicated over the cluster's nodes). A queue that exists already is only checked
- * (passively): its arguments are never compared again, so a changed bound never fails the
- * declare with PRECONDITION_FAILED. Bounds are set by `applyBounds` when given (a broker policy:
- * it moves with every restart), else as arguments when the queue is first made.
+ * Declares the dead-letter exchange and queue, then the model queue, a quorum queue unless told
+ * otherwise (replicated over the cluster's nodes), with its bounds as arguments. A queue that
+ * exists already is only checked (passively): its arguments are never compared again, so a
+ * changed bound never fails the declare with PRECONDITION_FAILED; a broker policy can still
+ * lower a live queue's bounds.
  */
 export async function declareModelQueue(
   model: ChannelModel,
   queue: string,
   bounds: QueueBounds,
-  usePolicy: boolean,
+  queueType: 'quorum' | 'classic',
   log: Logger,
 ): Promise<'created' | 'existing'> {
   const ch = await model.createChannel();
@@ -58,10 +63,7 @@ export async function declareModelQueue(
   try {
     await create.assertQueue(queue, {
       durable: true,
-      arguments: {
-        'x-queue-type': 'quorum',
-        ...(usePolicy ? {} : boundArguments(bounds)),
-      },
+      arguments: { 'x-queue-type': queueType, ...boundArguments(bounds, queueType) },
     });
   } catch (err) {
     // Another worker made it a moment before us, with other bounds: use theirs.

@@ -42,6 +42,11 @@ export interface RpcServerOptions {
   /** Queue max length (with overflow reject-publish). Default 10000. */
   maxLength?: number;
   /**
+   * `'quorum'` (default): replicated over the cluster's nodes, with a delivery limit.
+   * `'classic'`: one node's queue, cheaper per message, lost with its node (for comparison).
+   */
+  queueType?: 'quorum' | 'classic';
+  /**
    * Deliveries of one message at most (a quorum queue's delivery limit): a message whose
    * worker dies on it this many times is dead-lettered, and its caller answered. Default 3.
    */
@@ -84,6 +89,7 @@ export interface ServerSettings extends ConnectionSettings {
   readonly batchWindowMs: number;
   readonly maxLength: number;
   readonly deliveryLimit: number;
+  readonly queueType: 'quorum' | 'classic';
   readonly logger: Logger | null | undefined;
 }
 
@@ -111,6 +117,7 @@ export const DEFAULT_SERVER_OPTIONS = Object.freeze({
   batchWindowMs: 0,
   maxLength: 10_000,
   deliveryLimit: 3,
+  queueType: 'quorum',
   heartbeatSeconds: 10,
   reconnectInitialDelayMs: 100,
   reconnectMaxDelayMs: 5_000,
@@ -146,6 +153,7 @@ export function normalizeServerOptions(options: RpcServerOptions): ServerSetting
     batchWindowMs: int(o, 'batchWindowMs', d.batchWindowMs, 0, 60_000),
     maxLength: int(o, 'maxLength', d.maxLength, 1, 2 ** 31 - 1),
     deliveryLimit: int(o, 'deliveryLimit', d.deliveryLimit, 1, 1000),
+    queueType: queueType(o.queueType ?? d.queueType),
     logger: logger(o),
   };
   return Object.freeze(settings);
@@ -272,6 +280,11 @@ export function redactUrl(value: string): string {
       }
     })
     .join(',');
+}
+
+function queueType(value: unknown): 'quorum' | 'classic' {
+  if (value === 'quorum' || value === 'classic') return value;
+  throw new TypeError('option "queueType" must be "quorum" or "classic"');
 }
 
 /** A queue name we can publish to or declare: 1..255 UTF-8 bytes, not a reserved amq.* name. */

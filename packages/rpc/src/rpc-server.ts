@@ -138,7 +138,7 @@ export abstract class RpcServer<TReq = unknown, TRes = unknown> extends EventEmi
         model,
         s.queue,
         { maxLength: s.maxLength, deliveryLimit: s.deliveryLimit },
-        false,
+        s.queueType,
         this.#log,
       );
       await channel.prefetch(s.prefetch);
