@@ -38,6 +38,7 @@ import { statsRoutes } from './routes/stats.js';
 import { trafficRoutes } from './routes/traffic.js';
 import { v1Routes } from './routes/v1.js';
 import { v2Routes } from './routes/v2.js';
+import { RetryingRpc } from './rpc-retry.js';
 import { errorBody } from './schemas.js';
 import { RedisConnections } from './state/redis-metrics.js';
 import { isRedisOutOfMemory } from './state/state-errors.js';
@@ -134,7 +135,13 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
   const state: GatewayState = {
     draining: false,
     ready() {
-      return !this.draining && deps.rpc.connected;
+      // A gateway whose presence has gone deaf would answer 503 to everything: out of the
+      // Service with it until it hears again.
+      return (
+        !this.draining &&
+        deps.rpc.connected &&
+        deps.registry.silentForMs() <= config.presenceSilenceMs
+      );
     },
     redis: () => redisConnections.status(),
   };
@@ -164,8 +171,10 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
   });
   app.addHook('onReady', () => traffic.start());
   app.addHook('onClose', () => traffic.close());
+  // Predictions are idempotent: one that lost its channel or node is sent again (see RetryingRpc).
+  const rpc = new RetryingRpc(deps.rpc, { retried: () => metrics.rpcRetries.inc() });
   const service: PredictionService = new PredictionService({
-    rpc: deps.rpc,
+    rpc,
     registry: deps.registry,
     router: traffic.router,
     shadow: traffic.shadow,
@@ -185,7 +194,7 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
     coalescer:
       config.coalesceMaxRows > 0
         ? new Coalescer({
-            rpc: deps.rpc,
+            rpc,
             maxRows: config.coalesceMaxRows,
             windowMs: config.coalesceWindowMs,
             metrics: { sent: (members) => metrics.rpcMessageRequests.observe(members) },

@@ -1,3 +1,4 @@
+import { parseBrokerUrls } from '@mlapi/rpc';
 /** The gateway's configuration, read once from the environment at start-up. */
 export interface Config {
   readonly port: number;
@@ -52,6 +53,10 @@ export interface Config {
   readonly maxConnections: number;
   /** How long a client may take to send a whole request (headers and body), in ms. */
   readonly httpRequestTimeoutMs: number;
+  /** Readiness is 503 once presence has heard nothing (not even its own echo) for this long. */
+  readonly presenceSilenceMs: number;
+  /** The longest an announcement counts as live, whatever interval it claims. */
+  readonly presenceMaxLivenessMs: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -97,6 +102,8 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   pressureMaxRssMb: 400,
   maxConnections: 4096,
   httpRequestTimeoutMs: 30_000,
+  presenceSilenceMs: 10_000,
+  presenceMaxLivenessMs: 30_000,
 });
 
 /** Thrown for a bad environment variable; `variable` names it. */
@@ -145,6 +152,17 @@ function url(env: Env, name: string, protocols: readonly string[]): string | und
   return raw;
 }
 
+/** One broker URL or a comma-separated list of a cluster's nodes, each checked. */
+function brokerUrls(env: Env, name: string): string | undefined {
+  const raw = present(env, name);
+  if (raw === undefined) return undefined;
+  try {
+    return parseBrokerUrls(raw, name).join(',');
+  } catch (err) {
+    throw new ConfigError(name, (err as Error).message);
+  }
+}
+
 function bool(env: Env, name: string, fallback: boolean): boolean {
   const raw = present(env, name);
   if (raw === undefined) return fallback;
@@ -173,7 +191,7 @@ export function loadConfig(env: Env = process.env): Config {
   const config: Config = {
     port: int(env, 'PORT', d.port, 0, 65_535),
     host: present(env, 'HOST') ?? d.host,
-    amqpUrl: url(env, 'AMQP_URL', ['amqp:', 'amqps:']) ?? d.amqpUrl,
+    amqpUrl: brokerUrls(env, 'AMQP_URL') ?? d.amqpUrl,
     redisUrl,
     stateRedisUrl: url(env, 'STATE_REDIS_URL', ['redis:', 'rediss:']) ?? redisUrl,
     stateRedisRequireDurable: bool(env, 'STATE_REDIS_REQUIRE_DURABLE', d.stateRedisRequireDurable),
@@ -210,6 +228,14 @@ export function loadConfig(env: Env = process.env): Config {
       'HTTP_REQUEST_TIMEOUT_MS',
       d.httpRequestTimeoutMs,
       1000,
+      3_600_000,
+    ),
+    presenceSilenceMs: int(env, 'PRESENCE_SILENCE_MS', d.presenceSilenceMs, 1000, 3_600_000),
+    presenceMaxLivenessMs: int(
+      env,
+      'PRESENCE_MAX_LIVENESS_MS',
+      d.presenceMaxLivenessMs,
+      100,
       3_600_000,
     ),
   };

@@ -1,4 +1,4 @@
-import { PresenceTracker, RpcClient } from '@mlapi/rpc';
+import { DeadLetterResponder, PresenceTracker, RpcClient } from '@mlapi/rpc';
 import type { Logger } from 'pino';
 import type { AppDeps } from './app.js';
 import type { Config } from './config.js';
@@ -37,8 +37,15 @@ export function createDeps(config: Config, logger: Logger, name = 'mlapi-api'): 
   });
   const tracker = new PresenceTracker({
     url: config.amqpUrl,
+    maxLivenessMs: config.presenceMaxLivenessMs,
     connectionName: `${name}-presence`,
     logger: logger.child({ component: 'presence' }),
+  });
+  // Answers the callers of poison messages (dead-lettered after their delivery limit) at once.
+  const deadLetters = new DeadLetterResponder({
+    url: config.amqpUrl,
+    connectionName: `${name}-dead-letters`,
+    logger: logger.child({ component: 'dead-letters' }),
   });
   const queueDepth = new AmqpQueueDepth({
     url: config.amqpUrl,
@@ -85,12 +92,14 @@ export function createDeps(config: Config, logger: Logger, name = 'mlapi-api'): 
       if (redis !== null) redis.connect().catch(() => {});
       await Promise.all([
         rpc.connect(),
+        deadLetters.start(),
         tracker.start().then(() => firstChange(tracker, PRESENCE_WARMUP_MS)),
       ]);
     },
     async close() {
       await Promise.allSettled([
         rpc.close(),
+        deadLetters.stop(),
         tracker.stop(),
         queueDepth.close(),
         redis !== null ? closeRedis(redis) : Promise.resolve(),

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { redactUrl } from '@mlapi/rpc';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
         process.exit(1);
       }
       logger.warn(
-        { err, amqpUrl: redact(config.amqpUrl), retryInMs: delay },
+        { err, amqpUrl: redactUrl(config.amqpUrl), retryInMs: delay },
         'broker or state Redis unreachable; retrying',
       );
       await new Promise<void>((resolve) => {
@@ -99,13 +100,6 @@ async function main(): Promise<void> {
   app = await buildApp(config, owned.deps);
   const address = await app.listen({ port: config.port, host: config.host });
   logger.info({ address }, 'mlapi-api listening');
-}
-
-/** The broker URL without its password, for a log line. */
-function redact(url: string): string {
-  const u = new URL(url);
-  if (u.password !== '') u.password = '***';
-  return u.toString();
 }
 
 main().catch((err: unknown) => {

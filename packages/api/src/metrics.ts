@@ -20,6 +20,7 @@ export class GatewayMetrics {
   readonly rateLimitStoreErrors: Counter;
   readonly rpcInFlight: Gauge;
   readonly admissionRejections: Counter<'reason'>;
+  readonly rpcRetries: Counter;
   readonly rpcMessageRequests: Histogram;
   readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
 
@@ -98,6 +99,11 @@ export class GatewayMetrics {
       name: 'admission_rejections_total',
       help: 'Requests refused at once with 503 OVERLOADED by admission control, by reason',
       labelNames: ['reason'],
+      registers,
+    });
+    this.rpcRetries = new Counter({
+      name: 'rpc_retries_total',
+      help: 'Predictions sent again after RPC_CLOSED or RPC_UNAVAILABLE (a broker node or channel lost)',
       registers,
     });
     this.rpcInFlight = new Gauge({

@@ -14,6 +14,8 @@ export interface PresenceSource {
   liveInstances(service: string): number;
   /** When present, the registry rebuilds its index only after a 'change'. */
   on?(event: 'change', listener: () => void): unknown;
+  /** Milliseconds since presence last heard anything; absent: a source that cannot go deaf. */
+  silentForMs?(): number;
 }
 
 /**
@@ -29,6 +31,8 @@ export interface ModelRegistry {
   get(model: string, version: string): ModelSpec | undefined;
   /** Live workers of one version, or of every version of the model together. */
   liveWorkers(model: string, version?: string): number;
+  /** Milliseconds since presence last heard anything (0 for a source that cannot go deaf). */
+  silentForMs(): number;
   /**
    * Aliases the manifests declare, alias → model, without the refused ones (see
    * {@link ManifestAliasRefusal}). Absent: this registry reads no manifest aliases.
@@ -93,6 +97,10 @@ export class PresenceRegistry implements ModelRegistry {
       this.#parsed.set(meta, spec);
     }
     return spec ?? undefined;
+  }
+
+  silentForMs(): number {
+    return this.#source.silentForMs?.() ?? 0;
   }
 
   liveWorkers(model: string, version?: string): number {

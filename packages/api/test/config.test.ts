@@ -23,7 +23,17 @@ t.test('set variables are read and typed', async (t) => {
     CACHE_TTL_SECONDS: ' 60 ',
     COALESCE_MAX_ROWS: '0',
     COALESCE_WINDOW_MS: '2',
+    AMQP_URL: 'amqp://u:p@rabbit-0:5672, amqp://u:p@rabbit-1:5672',
+    PRESENCE_SILENCE_MS: '5000',
+    PRESENCE_MAX_LIVENESS_MS: '9000',
   });
+  t.equal(
+    config.amqpUrl,
+    'amqp://u:p@rabbit-0:5672,amqp://u:p@rabbit-1:5672',
+    'a list of broker nodes, each checked',
+  );
+  t.equal(config.presenceSilenceMs, 5000);
+  t.equal(config.presenceMaxLivenessMs, 9000);
   t.equal(config.port, 9000);
   t.equal(config.redisUrl, 'redis://127.0.0.1:6380');
   t.equal(config.rateLimitMax, 0);
@@ -59,6 +69,9 @@ const bad: [string, Record<string, string>][] = [
   ['PORT', { PORT: '80.5' }],
   ['AMQP_URL', { AMQP_URL: 'http://x' }],
   ['AMQP_URL', { AMQP_URL: 'not a url' }],
+  ['AMQP_URL', { AMQP_URL: 'amqp://a:5672,http://b' }],
+  ['PRESENCE_SILENCE_MS', { PRESENCE_SILENCE_MS: '10' }],
+  ['PRESENCE_MAX_LIVENESS_MS', { PRESENCE_MAX_LIVENESS_MS: 'x' }],
   ['REDIS_URL', { REDIS_URL: 'amqp://x' }],
   ['CACHE_TTL_SECONDS', { CACHE_TTL_SECONDS: '0' }],
   ['CACHE_MAX_ENTRIES', { CACHE_MAX_ENTRIES: '-1' }],

@@ -18,6 +18,7 @@ async function spec(name: string, version = '1'): Promise<ModelSpec> {
 /** A registry holding what the test puts in it (presence itself is tested elsewhere). */
 function registryOf(models: Map<string, { spec: ModelSpec; workers: number }>): ModelRegistry {
   return {
+    silentForMs: () => 0,
     models: () => [...models.keys()].sort(),
     versions: (name) => {
       const m = models.get(name);

@@ -89,7 +89,7 @@ t.test('a worker that dies without a goodbye stops counting as live', async (t) 
 });
 
 t.test(
-  'when the broker drops our connections requests fail fast and the gateway recovers',
+  'when the broker drops our connections in-flight predictions are sent again and succeed',
   async (t) => {
     const { name, dir } = await uniqueModel(t, 'fast');
     const worker = spawnWorker(t, dir);
@@ -97,9 +97,10 @@ t.test(
     await waitLive(gw, name);
     t.equal((await gw.app.inject({ url: '/health/ready' })).statusCode, 200);
 
-    // Park five calls on a paused worker, each with 8 s to live, then cut the gateway's broker
-    // connections under them. They must fail at once with 503, not wait for their deadline
-    // (which would be a 504).
+    // Park five calls on a paused worker, each with 20 s to live (closing connections with
+    // rabbitmqctl takes seconds on a loaded machine), then cut the gateway's broker
+    // connections under them. Their channel is gone (RPC_CLOSED): the gateway sends each again
+    // on its new connection, and they succeed once the worker runs, before their deadline.
     worker.child.kill('SIGSTOP');
     t.teardown(() => {
       worker.child.kill('SIGCONT');
@@ -108,7 +109,7 @@ t.test(
       gw.app.inject({
         method: 'POST',
         url: '/predict',
-        headers: { 'x-request-timeout-ms': '8000' },
+        headers: { 'x-request-timeout-ms': '20000' },
         payload: { model_name: name, input_data: [[5, 3, 1.6, 0.2 + i / 100]] },
       }),
     );
@@ -118,12 +119,17 @@ t.test(
     const cutAt = Date.now();
     const closed = await closeConnections(gw.connectionName);
     t.ok(closed >= 2, `closed ${closed} connections (rpc and presence)`);
-    for (const res of await Promise.all(parked)) {
-      t.equal(res.statusCode, 503, 'an in-flight call fails with 503');
-      t.equal(res.json().code, 'UNAVAILABLE');
-    }
-    t.ok(Date.now() - cutAt < 8000, 'before their deadline');
+    // Concurrent requests may share one coalesced message, so one retry or more.
+    await waitFor('the cut messages sent again', () =>
+      gw.app.mlapi.metrics.rpcRetries.get().then((m) => (m.values[0]?.value ?? 0) >= 1),
+    );
     worker.child.kill('SIGCONT');
+    const answers = await Promise.all(parked);
+    if (answers.some((r) => r.statusCode !== 200)) t.comment(worker.output());
+    for (const res of answers) {
+      t.equal(res.statusCode, 200, 'an in-flight call cut from its channel still succeeds');
+    }
+    t.ok(Date.now() - cutAt < 20_000, 'before their deadline');
 
     // Then it comes back by itself: no restart, no new gateway.
     await waitFor(

@@ -1,7 +1,16 @@
+import { PresenceTracker, RpcClient } from '@mlapi/rpc';
 import t from 'tap';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { spawnWorker, startGateway, uniqueModel, waitLive } from './helpers/stack.js';
+import { PresenceRegistry } from '../src/registry.js';
+import {
+  AMQP_URL,
+  spawnWorker,
+  startGateway,
+  uniqueModel,
+  waitFor,
+  waitLive,
+} from './helpers/stack.js';
 
 t.test('probes, metrics, OpenAPI and request ids', async (t) => {
   const { name, dir } = await uniqueModel(t, 'fast');
@@ -91,4 +100,30 @@ t.test('without injected deps the app makes, starts and closes its own', async (
   t.equal((await app.inject({ url: '/health/ready' })).statusCode, 200, 'connected on ready');
   await app.close();
   t.pass('closed');
+});
+
+t.test('readiness is 503 once presence has heard nothing for PRESENCE_SILENCE_MS', async (t) => {
+  const config = loadConfig({ LOG_LEVEL: 'silent', PRESENCE_SILENCE_MS: '1000' });
+  const rpc = new RpcClient({ url: AMQP_URL, logger: null });
+  const tracker = new PresenceTracker({ url: AMQP_URL, logger: null });
+  await rpc.connect();
+  await tracker.start();
+  const app = await buildApp(config, { rpc, registry: new PresenceRegistry(tracker) });
+  t.teardown(async () => {
+    await app.close();
+    await rpc.close();
+    await tracker.stop();
+  });
+  await waitFor('the tracker hearing its own echo', () => tracker.silentForMs() < 1000);
+  t.equal((await app.inject({ url: '/health/ready' })).statusCode, 200, 'hearing: ready');
+  // Deaf: the broker connection of the RPC client is fine, presence hears nothing any more.
+  await tracker.stop();
+  await waitFor(
+    'readiness to drop',
+    async () => (await app.inject({ url: '/health/ready' })).statusCode === 503,
+  );
+  const ready = await app.inject({ url: '/health/ready' });
+  t.equal(ready.json().code, 'UNAVAILABLE');
+  t.equal(rpc.connected, true, 'only presence is deaf');
+  t.equal((await app.inject({ url: '/v2/health/ready' })).statusCode, 503);
 });

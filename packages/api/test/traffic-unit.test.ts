@@ -15,6 +15,7 @@ function fakeRegistry(
   const spec = (version: string) => ({ name: 'm', version, sha256: null }) as unknown as ModelSpec;
   return {
     live,
+    silentForMs: () => 0,
     models: () => ['m'],
     versions: (model) => (model === 'm' ? Object.keys(live).sort() : []),
     get: (model, version) => (model === 'm' && version in live ? spec(version) : undefined),

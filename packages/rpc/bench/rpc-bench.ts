@@ -50,7 +50,7 @@ interface Impl {
   server: ServerKind;
   start(queue: string): Promise<Subject>;
 }
-type ServerKind = 'mlapi' | 'plain';
+type ServerKind = 'mlapi' | 'mlapi-classic' | 'plain';
 interface Row {
   impl: string;
   concurrency: number;
@@ -82,8 +82,12 @@ class EchoServer extends RpcServer<unknown, unknown> {
   }
 }
 
-async function mlapiServer(queue: string): Promise<() => Promise<void>> {
+async function mlapiServer(
+  queue: string,
+  queueType: 'quorum' | 'classic',
+): Promise<() => Promise<void>> {
   const server = new EchoServer({
+    queueType,
     url: AMQP_URL,
     queue,
     prefetch: PREFETCH,
@@ -95,18 +99,21 @@ async function mlapiServer(queue: string): Promise<() => Promise<void>> {
   return () => server.stop();
 }
 
-const mlapi: Impl = {
-  name: 'mlapi-rpc',
-  server: 'mlapi',
-  async start(queue) {
-    const client = new RpcClient({ url: AMQP_URL, logger: null });
-    await client.connect();
-    return {
-      call: () => client.call(queue, PAYLOAD),
-      close: () => client.close(),
-    };
-  },
-};
+/** Our client against our server on a quorum queue (the default) or a classic one. */
+function mlapiClient(queueType: 'quorum' | 'classic'): Impl {
+  return {
+    name: queueType === 'quorum' ? 'mlapi-rpc' : 'mlapi-rpc-classic',
+    server: queueType === 'quorum' ? 'mlapi' : 'mlapi-classic',
+    async start(queue) {
+      const client = new RpcClient({ url: AMQP_URL, logger: null });
+      await client.connect();
+      return {
+        call: () => client.call(queue, PAYLOAD),
+        close: () => client.close(),
+      };
+    },
+  };
+}
 
 // --- a minimal amqplib direct reply-to client and server ------------------------------------
 
@@ -312,8 +319,11 @@ function serveChild(): void {
   process.on('message', (message: ToChild) => {
     const run = async (): Promise<number | undefined> => {
       if (message.op === 'start') {
-        const start = message.kind === 'mlapi' ? mlapiServer : plainServer;
-        stops.push(await start(message.queue));
+        stops.push(
+          message.kind === 'plain'
+            ? await plainServer(message.queue)
+            : await mlapiServer(message.queue, message.kind === 'mlapi' ? 'quorum' : 'classic'),
+        );
         return undefined;
       }
       if (message.op === 'cpu') return cpuTotal(process.cpuUsage());
@@ -441,13 +451,16 @@ function ratio(a: Row | undefined, b: Row | undefined): string {
 }
 
 async function main(): Promise<void> {
+  // BENCH_IMPLS=mlapi-rpc,mlapi-rpc-classic runs only those (the quorum/classic comparison).
+  const only = process.env.BENCH_IMPLS?.split(',');
   const impls = [
-    mlapi,
+    mlapiClient('quorum'),
+    mlapiClient('classic'),
     plainClient(false),
     plainClient(true),
     rabbitmqClient(false),
     rabbitmqClient(true),
-  ];
+  ].filter((impl) => only === undefined || only.includes(impl.name));
   const broker = brokerPid();
   console.log(
     `rpc bench: ${impls.length} implementations x concurrency ${CONCURRENCY.join('/')}, ` +

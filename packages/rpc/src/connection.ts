@@ -4,6 +4,7 @@ import { connect } from 'amqplib';
 import { RpcError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { ConnectionSettings } from './options.js';
+import { redactUrl } from './options.js';
 import { coalesceWrites } from './write-coalescing.js';
 
 /**
@@ -44,9 +45,13 @@ export class AmqpConnection extends EventEmitter {
   readonly #settings: ConnectionSettings;
   readonly #log: Logger;
   #model: ChannelModel | null = null;
+  #node: string | null = null;
   #opening: Promise<ChannelModel> | null = null;
   #closed = false;
   #attempt = 0;
+  // The node to try first: random at start so a fleet spreads over the cluster, then the one
+  // after a node that failed or died, so a reconnect moves away from it.
+  #nextUrl: number;
   #timer: NodeJS.Timeout | null = null;
   #waiters: Array<(model: ChannelModel | null) => void> = [];
 
@@ -54,6 +59,12 @@ export class AmqpConnection extends EventEmitter {
     super();
     this.#settings = settings;
     this.#log = log;
+    this.#nextUrl = Math.floor(Math.random() * settings.urls.length);
+  }
+
+  /** The node this connection is on (password hidden), or null while disconnected. */
+  get node(): string | null {
+    return this.#node;
   }
 
   get model(): ChannelModel | null {
@@ -156,25 +167,43 @@ export class AmqpConnection extends EventEmitter {
     return this.#opening;
   }
 
+  /** Tries every node once, starting with #nextUrl; rejects with the last node's error. */
   async #dial(): Promise<ChannelModel> {
     const s = this.#settings;
-    const url = new URL(s.url);
-    if (!url.searchParams.has('heartbeat')) {
-      url.searchParams.set('heartbeat', String(s.heartbeatSeconds));
+    const urls = s.urls;
+    let lastError: unknown = null;
+    let model: ChannelModel | null = null;
+    let index = this.#nextUrl;
+    for (let tried = 0; tried < urls.length && model === null; tried++) {
+      index = (this.#nextUrl + tried) % urls.length;
+      try {
+        model = await connect(withHeartbeat(urls[index] as string, s.heartbeatSeconds), {
+          // Without noDelay, Nagle holds small frames back ~40 ms per round trip.
+          noDelay: true,
+          timeout: 10_000,
+          clientProperties: { connection_name: s.connectionName },
+        });
+      } catch (err) {
+        lastError = err;
+        if (this.#closed) break;
+        if (urls.length > 1) {
+          this.#log.debug({ err, node: redactUrl(urls[index] as string) }, 'amqp node refused');
+        }
+      }
     }
-    const model = await connect(url.toString(), {
-      // Without noDelay, Nagle holds small frames back ~40 ms per round trip.
-      noDelay: true,
-      timeout: 10_000,
-      clientProperties: { connection_name: s.connectionName },
-    });
+    if (model === null) {
+      this.#nextUrl = (index + 1) % urls.length;
+      throw lastError;
+    }
+    // Next time (this node died, or a reconnect), start with the node after this one.
+    this.#nextUrl = (index + 1) % urls.length;
+    this.#node = redactUrl(urls[index] as string);
     if (this.#closed) {
       await model.close().catch(() => undefined);
       throw new RpcError('RPC_CLOSED', 'connection closed');
     }
-    if (!coalesceWrites(model)) {
-      this.#log.debug({}, 'amqplib internals not as expected: one write per frame group');
-    }
+    // On a mismatch it warns (once per process) and leaves amqplib's plain write path.
+    coalesceWrites(model, this.#log);
     model.on('error', (err: Error) => this.#log.warn({ err }, 'amqp connection error'));
     model.on('blocked', (reason: string) => {
       this.#log.warn({ reason }, 'amqp connection blocked by the broker');
@@ -184,7 +213,7 @@ export class AmqpConnection extends EventEmitter {
     model.once('close', (err?: Error) => this.#onClose(model, err));
     this.#model = model;
     this.#attempt = 0;
-    this.#log.debug({ connectionName: s.connectionName }, 'amqp connected');
+    this.#log.debug({ connectionName: s.connectionName, node: this.#node }, 'amqp connected');
     this.emit('connect', model);
     this.#wake(model);
     return model;
@@ -199,6 +228,7 @@ export class AmqpConnection extends EventEmitter {
   #onClose(model: ChannelModel, err: Error | undefined): void {
     if (this.#model !== model) return;
     this.#model = null;
+    this.#node = null;
     if (this.#closed) return;
     const error = err ?? new Error('connection closed');
     this.#log.warn({ err: error }, 'amqp connection lost');
@@ -222,4 +252,13 @@ export class AmqpConnection extends EventEmitter {
       });
     }, delayMs);
   }
+}
+
+/** The URL with our heartbeat unless it sets its own. */
+function withHeartbeat(value: string, heartbeatSeconds: number): string {
+  const url = new URL(value);
+  if (!url.searchParams.has('heartbeat')) {
+    url.searchParams.set('heartbeat', String(heartbeatSeconds));
+  }
+  return url.toString();
 }

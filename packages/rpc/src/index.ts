@@ -1,13 +1,18 @@
+export type { DeadLetterResponderOptions } from './dead-letter-responder.js';
+export { DeadLetterResponder } from './dead-letter-responder.js';
 export type { RpcErrorCode, RpcErrorOptions } from './errors.js';
 export { RemoteError, RpcError } from './errors.js';
 export type { Logger } from './logger.js';
 export type { RpcClientMetrics, RpcServerMetrics } from './metrics.js';
+export { DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE } from './model-queue.js';
 export type { RpcClientOptions, RpcServerOptions } from './options.js';
 export {
   DEFAULT_CLIENT_OPTIONS,
   DEFAULT_SERVER_OPTIONS,
   normalizeClientOptions,
   normalizeServerOptions,
+  parseBrokerUrls,
+  redactUrl,
 } from './options.js';
 export type { PresenceAnnouncement } from './presence.js';
 export type { PresencePublisherOptions } from './presence-publisher.js';

@@ -1,7 +1,10 @@
 import type { Logger } from './logger.js';
 
 export interface RpcClientOptions {
-  /** Broker URL. Default `'amqp://guest:guest@127.0.0.1:5672'`. */
+  /**
+   * Broker URL, or a comma-separated list of a cluster's nodes: the client connects to any
+   * that answers and moves to another when its node dies. Default `'amqp://guest:guest@127.0.0.1:5672'`.
+   */
   url?: string;
   /** Channels in the pool, each with its own reply consumer and pending map. Default 4. */
   poolSize?: number;
@@ -24,7 +27,7 @@ export interface RpcClientOptions {
 }
 
 export interface RpcServerOptions {
-  /** Broker URL. Default `'amqp://guest:guest@127.0.0.1:5672'`. */
+  /** Broker URL or a comma-separated list of nodes (see RpcClientOptions.url). */
   url?: string;
   /** The queue to declare and consume (required). */
   queue: string;
@@ -36,8 +39,18 @@ export interface RpcServerOptions {
   maxBatch?: number;
   /** How long to wait for more messages before a batch; 0 = take what has arrived. Default 0. */
   batchWindowMs?: number;
-  /** Queue x-max-length (with x-overflow: reject-publish). Default 10000. */
+  /** Queue max length (with overflow reject-publish). Default 10000. */
   maxLength?: number;
+  /**
+   * `'quorum'` (default): replicated over the cluster's nodes, with a delivery limit.
+   * `'classic'`: one node's queue, cheaper per message, lost with its node (for comparison).
+   */
+  queueType?: 'quorum' | 'classic';
+  /**
+   * Deliveries of one message at most (a quorum queue's delivery limit): a message whose
+   * worker dies on it this many times is dead-lettered, and its caller answered. Default 3.
+   */
+  deliveryLimit?: number;
   /** AMQP heartbeat in seconds; 0 turns it off. Default 10. */
   heartbeatSeconds?: number;
   /** First reconnect delay. Default 100. */
@@ -52,7 +65,8 @@ export interface RpcServerOptions {
 
 /** Connection settings shared by the client, the server and presence. */
 export interface ConnectionSettings {
-  readonly url: string;
+  /** The nodes to try, in order, each an amqp:// or amqps:// URL; at least one. */
+  readonly urls: readonly string[];
   readonly heartbeatSeconds: number;
   readonly reconnectInitialDelayMs: number;
   readonly reconnectMaxDelayMs: number;
@@ -74,6 +88,8 @@ export interface ServerSettings extends ConnectionSettings {
   readonly maxBatch: number;
   readonly batchWindowMs: number;
   readonly maxLength: number;
+  readonly deliveryLimit: number;
+  readonly queueType: 'quorum' | 'classic';
   readonly logger: Logger | null | undefined;
 }
 
@@ -100,6 +116,8 @@ export const DEFAULT_SERVER_OPTIONS = Object.freeze({
   maxBatch: 1,
   batchWindowMs: 0,
   maxLength: 10_000,
+  deliveryLimit: 3,
+  queueType: 'quorum',
   heartbeatSeconds: 10,
   reconnectInitialDelayMs: 100,
   reconnectMaxDelayMs: 5_000,
@@ -134,6 +152,8 @@ export function normalizeServerOptions(options: RpcServerOptions): ServerSetting
     maxBatch: int(o, 'maxBatch', d.maxBatch, 1, 65_535),
     batchWindowMs: int(o, 'batchWindowMs', d.batchWindowMs, 0, 60_000),
     maxLength: int(o, 'maxLength', d.maxLength, 1, 2 ** 31 - 1),
+    deliveryLimit: int(o, 'deliveryLimit', d.deliveryLimit, 1, 1000),
+    queueType: queueType(o.queueType ?? d.queueType),
     logger: logger(o),
   };
   return Object.freeze(settings);
@@ -165,7 +185,7 @@ export function connectionSettings(
     MAX_TIMER_MS,
   );
   return {
-    url: url(o.url ?? d.url),
+    urls: parseBrokerUrls(o.url ?? d.url, 'url'),
     heartbeatSeconds: int(o, 'heartbeatSeconds', d.heartbeatSeconds, 0, 65_535),
     reconnectInitialDelayMs,
     reconnectMaxDelayMs,
@@ -216,16 +236,55 @@ export function str(
   return value;
 }
 
-export function url(value: unknown): string {
-  if (typeof value === 'string') {
+/**
+ * Splits a broker URL list (`amqp://a:5672,amqp://b:5672`) into its URLs, each checked. One copy
+ * for everything that reads AMQP_URL: the RPC client, server, presence and both services' configs.
+ * @throws TypeError naming `name` when the list is empty or one entry is not amqp(s)://
+ */
+export function parseBrokerUrls(value: unknown, name = 'url'): string[] {
+  if (typeof value !== 'string') {
+    throw new TypeError(`option "${name}" must be an amqp:// or amqps:// URL, or a list of them`);
+  }
+  const urls = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  if (urls.length === 0) throw new TypeError(`option "${name}" must name at least one broker`);
+  for (const entry of urls) {
+    let parsed: URL | null = null;
     try {
-      const parsed = new URL(value);
-      if (parsed.protocol === 'amqp:' || parsed.protocol === 'amqps:') return value;
+      parsed = new URL(entry);
     } catch {
-      // fall through to the TypeError below
+      // reported below
+    }
+    if (parsed === null || (parsed.protocol !== 'amqp:' && parsed.protocol !== 'amqps:')) {
+      throw new TypeError(
+        `option "${name}": "${redactUrl(entry)}" is not an amqp:// or amqps:// URL`,
+      );
     }
   }
-  throw new TypeError('option "url" must be an amqp:// or amqps:// URL');
+  return urls;
+}
+
+/** A broker URL (or list) without passwords, for log lines and messages. */
+export function redactUrl(value: string): string {
+  return value
+    .split(',')
+    .map((entry) => {
+      try {
+        const u = new URL(entry.trim());
+        if (u.password !== '') u.password = '***';
+        return u.toString();
+      } catch {
+        return '(unparsable URL)';
+      }
+    })
+    .join(',');
+}
+
+function queueType(value: unknown): 'quorum' | 'classic' {
+  if (value === 'quorum' || value === 'classic') return value;
+  throw new TypeError('option "queueType" must be "quorum" or "classic"');
 }
 
 /** A queue name we can publish to or declare: 1..255 UTF-8 bytes, not a reserved amq.* name. */

@@ -1,5 +1,5 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import { AmqpConnection, closeChannel } from './connection.js';
+import { AmqpConnection, backoffDelay, closeChannel } from './connection.js';
 import { RpcError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { ConnectionSettings } from './options.js';
@@ -14,7 +14,7 @@ export interface PresenceLinkOptions {
   probeExchange: string;
   /** The exchange this side listens to, through a private queue. */
   listenTo: string;
-  onMessage: (message: ConsumeMessage | null) => void;
+  onMessage: (message: ConsumeMessage) => void;
   /** Runs whenever a channel is ready: after start and after every reconnect. */
   onChannel: (channel: Channel) => void;
   /** Runs every tickMs while started. */
@@ -24,7 +24,9 @@ export interface PresenceLinkOptions {
 
 /**
  * The connection side of presence, shared by publisher and tracker: one channel with a private
- * queue bound to one fanout exchange, set up again after every reconnect, and a ticking timer.
+ * queue bound to one fanout exchange, and a ticking timer. The channel is set up again after
+ * every reconnect, and also when it closes alone (a channel error, a cancelled consumer) while
+ * the connection lives: a presence side that stops hearing is worse than one that is down.
  * `start()` may be retried after a failure (each attempt has its own connection, closed if the
  * attempt fails); after `stop()` it rejects RPC_CLOSED.
  */
@@ -33,6 +35,9 @@ export class PresenceLink {
   #conn: AmqpConnection | null = null;
   #channel: Channel | null = null;
   #timer: NodeJS.Timeout | null = null;
+  #healTimer: NodeJS.Timeout | null = null;
+  #healAttempt = 0;
+  #setting = false;
   #started: Promise<void> | null = null;
   #stopped: Promise<void> | null = null;
 
@@ -63,11 +68,9 @@ export class PresenceLink {
     try {
       await conn.openWith(
         (model) => this.#setup(model),
-        (model) => {
-          if (this.#channel !== null || this.#stopped !== null) return;
-          this.#setup(model).catch((err: unknown) =>
-            this.#o.log.warn({ err }, `${this.#o.what} setup failed`),
-          );
+        () => {
+          this.#healAttempt = 0;
+          this.#heal();
         },
       );
     } catch (err) {
@@ -85,15 +88,65 @@ export class PresenceLink {
     const channel = await model.createChannel();
     channel.on('error', (err: Error) => o.log.warn({ err }, 'presence channel error'));
     channel.on('close', () => {
-      if (this.#channel === channel) this.#channel = null;
+      if (this.#channel !== channel) return;
+      this.#channel = null;
+      // The connection is up but this channel is gone: open another. After a connection loss
+      // the reconnect does it instead.
+      if (this.#stopped === null && this.#conn?.model != null) this.#healLater();
     });
-    await channel.assertExchange(o.exchange, 'fanout', { durable: true });
-    await channel.assertExchange(o.probeExchange, 'fanout', { durable: true });
-    const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
-    await channel.bindQueue(queue, o.listenTo, '');
-    await channel.consume(queue, o.onMessage, { noAck: true });
+    try {
+      await channel.assertExchange(o.exchange, 'fanout', { durable: true });
+      await channel.assertExchange(o.probeExchange, 'fanout', { durable: true });
+      const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
+      await channel.bindQueue(queue, o.listenTo, '');
+      await channel.consume(queue, (message) => this.#onMessage(channel, message), {
+        noAck: true,
+      });
+    } catch (err) {
+      await closeChannel(channel);
+      throw err;
+    }
     this.#channel = channel;
+    this.#healAttempt = 0;
     o.onChannel(channel);
+  }
+
+  #onMessage(channel: Channel, message: ConsumeMessage | null): void {
+    if (message === null) {
+      // The broker cancelled our consumer (its queue went): a fresh channel starts over.
+      void closeChannel(channel);
+      return;
+    }
+    this.#o.onMessage(message);
+  }
+
+  /** Sets up a channel now unless one is open or being opened; retries with backoff. */
+  #heal(): void {
+    const model = this.#conn?.model;
+    if (model == null || this.#channel !== null || this.#setting || this.#stopped !== null) return;
+    this.#setting = true;
+    this.#setup(model)
+      .catch((err: unknown) => {
+        this.#o.log.warn({ err }, `${this.#o.what} setup failed`);
+        this.#healLater();
+      })
+      .finally(() => {
+        this.#setting = false;
+      });
+  }
+
+  #healLater(): void {
+    if (this.#stopped !== null || this.#healTimer !== null) return;
+    const s = this.#o.settings;
+    const delay = backoffDelay(
+      this.#healAttempt++,
+      s.reconnectInitialDelayMs,
+      s.reconnectMaxDelayMs,
+    );
+    this.#healTimer = setTimeout(() => {
+      this.#healTimer = null;
+      this.#heal();
+    }, delay);
   }
 
   /** Stops the timer, runs `last` (a goodbye) while the channel is still open, then closes. */
@@ -106,6 +159,8 @@ export class PresenceLink {
     await this.#started?.catch(() => undefined);
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
+    if (this.#healTimer !== null) clearTimeout(this.#healTimer);
+    this.#healTimer = null;
     last?.();
     const channel = this.#channel;
     this.#channel = null;

@@ -20,6 +20,17 @@ export interface PresenceTrackerOptions {
   probeExchange?: string;
   /** An instance is live while heard within ttlFactor × its intervalMs. Default 3. */
   ttlFactor?: number;
+  /**
+   * The longest liveness window any announcement is granted, whatever intervalMs it claims: a
+   * worker announcing `intervalMs: 3600000` must not count as live for three hours after it
+   * died. Default 30000.
+   */
+  maxLivenessMs?: number;
+  /**
+   * How often the tracker sends itself an echo over the presence exchange, so silentForMs()
+   * proves the listening path works even when no worker is announcing. Default 2000.
+   */
+  echoMs?: number;
   logger?: Logger | null;
   /** Default `'mlapi-presence-tracker'`. */
   connectionName?: string;
@@ -37,7 +48,18 @@ interface Service<TMeta> {
   instances: Map<string, Instance>;
 }
 
-const KEYS = new Set(['url', 'exchange', 'probeExchange', 'ttlFactor', 'logger', 'connectionName']);
+const KEYS = new Set([
+  'url',
+  'exchange',
+  'probeExchange',
+  'ttlFactor',
+  'maxLivenessMs',
+  'echoMs',
+  'logger',
+  'connectionName',
+]);
+/** AMQP `type` of the tracker's echo: not an announcement, only proof the path is open. */
+const ECHO_TYPE = 'mlapi.presence.echo';
 const SWEEP_MS = 500;
 
 /**
@@ -47,6 +69,10 @@ const SWEEP_MS = 500;
 export class PresenceTracker<TMeta> extends EventEmitter {
   readonly #log: Logger;
   readonly #ttlFactor: number;
+  readonly #maxLivenessMs: number;
+  readonly #echoMs: number;
+  #lastHeard = 0;
+  #lastEcho = 0;
   readonly #services = new Map<string, Service<TMeta>>();
   readonly #link: PresenceLink;
 
@@ -56,6 +82,8 @@ export class PresenceTracker<TMeta> extends EventEmitter {
     const exchange = str(o, 'exchange', DEFAULT_PRESENCE_EXCHANGE, 255);
     const probeExchange = str(o, 'probeExchange', DEFAULT_PROBE_EXCHANGE, 255);
     this.#ttlFactor = int(o, 'ttlFactor', 3, 1, 1000);
+    this.#maxLivenessMs = int(o, 'maxLivenessMs', 30_000, 1, 86_400_000);
+    this.#echoMs = int(o, 'echoMs', 2000, 10, 3_600_000);
     this.#log = resolveLogger(logger(o));
     this.#link = new PresenceLink({
       settings: connectionSettings(o, {
@@ -73,12 +101,19 @@ export class PresenceTracker<TMeta> extends EventEmitter {
       onMessage: (message) => this.#onMessage(message),
       // Publishers answer a probe at once, so the live set is known in one round trip, not one
       // interval.
-      onChannel: (channel: Channel) =>
+      onChannel: (channel: Channel) => {
         channel.publish(probeExchange, '', Buffer.from('{"kind":"probe"}'), {
           contentType: CONTENT_TYPE,
           persistent: false,
-        }),
-      onTick: () => this.#sweep(),
+        });
+        // A fresh channel proves itself at once, not one echo interval later.
+        this.#lastEcho = 0;
+        this.#echo(exchange, channel);
+      },
+      onTick: () => {
+        this.#sweep();
+        this.#echo(exchange, this.#link.channel);
+      },
       tickMs: SWEEP_MS,
     });
   }
@@ -111,12 +146,35 @@ export class PresenceTracker<TMeta> extends EventEmitter {
     return live;
   }
 
-  #alive(instance: Instance, now: number): boolean {
-    return now - instance.lastSeen <= this.#ttlFactor * instance.intervalMs;
+  /**
+   * Milliseconds since the tracker last heard anything on the presence exchange (an
+   * announcement, or its own echo); Infinity before it ever has. A tracker whose channel is gone
+   * goes quiet here even while the connection looks up.
+   */
+  silentForMs(now = Date.now()): number {
+    return this.#lastHeard === 0 ? Number.POSITIVE_INFINITY : Math.max(0, now - this.#lastHeard);
   }
 
-  #onMessage(message: ConsumeMessage | null): void {
-    if (message === null) return;
+  #alive(instance: Instance, now: number): boolean {
+    const window = Math.min(this.#ttlFactor * instance.intervalMs, this.#maxLivenessMs);
+    return now - instance.lastSeen <= window;
+  }
+
+  #echo(exchange: string, channel: Channel | null): void {
+    const now = Date.now();
+    if (channel === null || now - this.#lastEcho < this.#echoMs) return;
+    this.#lastEcho = now;
+    try {
+      channel.publish(exchange, '', Buffer.from('{}'), { type: ECHO_TYPE, persistent: false });
+    } catch (err) {
+      // The channel closed under us; the link opens another.
+      this.#log.debug({ err }, 'presence echo on a closed channel');
+    }
+  }
+
+  #onMessage(message: ConsumeMessage): void {
+    this.#lastHeard = Date.now();
+    if (message.properties.type === ECHO_TYPE) return;
     const a = parseAnnouncement(message.content);
     if (a === null) {
       this.#log.debug({}, 'presence: ignored a message that is not an announcement');

@@ -1,45 +1,23 @@
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { ConsumeMessage } from 'amqplib';
-import type { Pool } from 'generic-pool';
-import { createPool } from 'generic-pool';
-import { AmqpConnection, backoffDelay } from './connection.js';
-import {
-  CONTENT_TYPE,
-  decodeReply,
-  ENVELOPE_VERSION,
-  HEADER_DEADLINE,
-  HEADER_ENVELOPE,
-  HEADER_TRACEPARENT,
-  REPLY_TO,
-} from './envelope.js';
+import type { CallOptions } from './call-lifecycle.js';
+import { newCall, publishOptions, releaseCall } from './call-lifecycle.js';
+import { ChannelSet } from './channel-set.js';
+import { AmqpConnection } from './connection.js';
+import { decodeReply } from './envelope.js';
 import type { RpcErrorCode } from './errors.js';
 import { RpcError } from './errors.js';
 import type { Logger } from './logger.js';
 import { resolveLogger } from './logger.js';
 import type { RpcClientMetrics } from './metrics.js';
 import type { ClientSettings, RpcClientOptions } from './options.js';
-import { MAX_TIMER_MS, normalizeClientOptions } from './options.js';
-import { PendingCall, PUBLISHED, SETTLED, WAITING } from './pending-call.js';
-import type { PublishOptions, ReplyOwner } from './reply-channel.js';
-import { ReplyChannel } from './reply-channel.js';
+import { normalizeClientOptions } from './options.js';
+import type { PendingCall } from './pending-call.js';
+import { PUBLISHED, SETTLED, WAITING } from './pending-call.js';
+import type { ReplyChannel, ReplyOwner } from './reply-channel.js';
+import { WaitingQueue } from './waiting-queue.js';
 
-export interface CallOptions {
-  /** Relative timeout; the earlier of timeoutMs and deadline wins. Default: the client's timeoutMs. */
-  timeoutMs?: number;
-  /** Absolute deadline, epoch ms. */
-  deadline?: number;
-  /** AMQP messageId. Default: a random UUID. */
-  requestId?: string;
-  /** AMQP `type`, the method. Default `'call'`. */
-  type?: string;
-  /** Extra AMQP headers; they cannot override x-deadline, x-mlapi-envelope or traceparent. */
-  headers?: Record<string, string | number | boolean>;
-  /** W3C traceparent, sent as a header. */
-  traceparent?: string;
-  /** Aborting rejects the call with RPC_ABORTED at once. */
-  signal?: AbortSignal;
-}
+export type { CallOptions } from './call-lifecycle.js';
 
 interface ClientHooks extends ReplyOwner {
   timeout(call: PendingCall): void;
@@ -74,15 +52,9 @@ const COUNTER_OF: Partial<Record<RpcErrorCode, keyof Counters>> = {
 };
 
 /**
- * A pooled RPC client over RabbitMQ direct reply-to.
- *
- * Channels are shared, not borrowed per call: generic-pool creates and destroys them (with
- * acquireTimeoutMillis), the client keeps the ones it acquired and spreads calls over them
- * round-robin, so the hot path never awaits the pool.
- *
- * Calls that cannot be published yet (over maxInFlight, no open channel, every channel waiting
- * for 'drain') wait in one FIFO queue under their own deadline. While no channel is open they
- * fail fast with RPC_UNAVAILABLE: when a reconnect attempt fails, or after acquireTimeoutMs.
+ * A pooled RPC client over RabbitMQ direct reply-to: the call lifecycle. The channels live in a
+ * ChannelSet, calls that cannot be published yet in a WaitingQueue; a call moves WAITING →
+ * PUBLISHED → SETTLED, and settles exactly once (reply, error, timeout, abort or close).
  *
  * Events: 'connect', 'disconnect' (err), 'reconnect-scheduled' ({delayMs, attempt}).
  */
@@ -90,21 +62,13 @@ export class RpcClient extends EventEmitter {
   readonly #s: ClientSettings;
   readonly #log: Logger;
   readonly #owner: ClientHooks;
+  readonly #waiting: WaitingQueue;
   #conn: AmqpConnection | null = null;
-  #pool: Pool<ReplyChannel> | null = null;
+  #channels: ChannelSet | null = null;
   #connecting: Promise<void> | null = null;
   #closing: Promise<void> | null = null;
   #closed = false;
-  #ready: ReplyChannel[] = [];
-  #next = 0;
-  #filling = 0;
-  #refillTimer: NodeJS.Timeout | null = null;
-  #filled: Promise<void> = Promise.resolve();
-  #refillAttempt = 0;
-  #waiting = new Set<PendingCall>();
   #inFlight = 0;
-  #unavailableSince = 0;
-  #sweepTimer: NodeJS.Timeout | null = null;
   readonly #m: Counters = { ...COUNTERS };
 
   constructor(options: RpcClientOptions = {}) {
@@ -120,6 +84,11 @@ export class RpcClient extends EventEmitter {
       channelClosed: (channel) => this.#onChannelClosed(channel),
       timeout: (call) => this.#onTimeout(call),
     };
+    this.#waiting = new WaitingQueue(
+      this.#s.acquireTimeoutMs,
+      () => (this.#channels?.size ?? 0) === 0,
+      (call, code, message) => this.#fail(call, code, message),
+    );
   }
 
   /** True while the connection to the broker is up. */
@@ -133,14 +102,14 @@ export class RpcClient extends EventEmitter {
     this.#connecting ??= this.#start().catch(async (err: unknown) => {
       // A failed first connect leaves nothing behind, so connect() may be called again.
       const conn = this.#conn;
-      const pool = this.#pool;
+      const channels = this.#channels;
       this.#conn = null;
-      this.#pool = null;
+      this.#channels = null;
       this.#connecting = null;
-      this.#stopSweep();
-      this.#failWaiting('RPC_UNAVAILABLE', 'connect failed');
+      this.#waiting.stopSweep();
+      this.#waiting.failAll('RPC_UNAVAILABLE', 'connect failed');
       await conn?.close();
-      await pool?.clear();
+      await channels?.clear();
       throw err;
     });
     return this.#connecting;
@@ -149,24 +118,16 @@ export class RpcClient extends EventEmitter {
   async #start(): Promise<void> {
     const conn = new AmqpConnection(this.#s, this.#log);
     this.#conn = conn;
-    this.#pool = createPool<ReplyChannel>(
-      {
-        create: () => this.#createChannel(),
-        destroy: (channel) => channel.close(),
-      },
-      {
-        max: this.#s.poolSize,
-        min: 0,
-        // Without it, acquire() waits forever when create keeps failing.
-        acquireTimeoutMillis: this.#s.acquireTimeoutMs,
-      },
-    );
+    const channels = new ChannelSet(this.#s, this.#log, conn, this.#owner, () => {
+      this.#waiting.channelsBack();
+      this.#pump();
+    });
+    this.#channels = channels;
     // Per connection: a failed connect() that got as far as connecting is not a reconnect.
     let connects = 0;
     conn.on('connect', () => {
       if (connects++ > 0) this.#m.reconnects++;
-      this.#refillAttempt = 0;
-      this.#refill();
+      channels.connected();
       this.emit('connect');
     });
     conn.on('disconnect', (err: Error) => this.emit('disconnect', err));
@@ -175,75 +136,13 @@ export class RpcClient extends EventEmitter {
     );
     // The broker is down for real: waiting calls learn it now, not after acquireTimeoutMs.
     conn.on('connect-failed', () => {
-      if (this.#ready.length === 0) this.#failWaiting('RPC_UNAVAILABLE', 'broker unreachable');
+      if (channels.size === 0) this.#waiting.failAll('RPC_UNAVAILABLE', 'broker unreachable');
     });
     await conn.open();
     // The 'connect' handler started filling the pool; the first connect waits for all of it.
-    await this.#filled;
+    await channels.filled;
     if (this.#closed) throw new RpcError('RPC_CLOSED', 'client closed');
-    if (this.#ready.length === 0) throw new RpcError('RPC_UNAVAILABLE', 'no channel could open');
-  }
-
-  async #createChannel(): Promise<ReplyChannel> {
-    const conn = this.#conn as AmqpConnection;
-    for (let attempt = 0; ; attempt++) {
-      const model = await conn.ready();
-      // Resolve rather than reject once closed: generic-pool retries a failed create at once for
-      // every waiting acquire, which would spin.
-      if (model === null || this.#closed) return ReplyChannel.dead();
-      try {
-        return await ReplyChannel.open(model, this.#owner, this.#log);
-      } catch (err) {
-        this.#log.warn({ err }, 'rpc channel open failed');
-        await conn.sleep(
-          backoffDelay(attempt, this.#s.reconnectInitialDelayMs, this.#s.reconnectMaxDelayMs),
-        );
-      }
-    }
-  }
-
-  #refill(): void {
-    const pool = this.#pool;
-    if (pool === null || this.#closed || this.#conn?.model == null) return;
-    const missing = this.#s.poolSize - this.#ready.length - this.#filling;
-    const acquires: Promise<void>[] = [];
-    for (let i = 0; i < missing; i++) {
-      this.#filling++;
-      const acquire = pool.acquire().then(
-        (channel) => {
-          this.#filling--;
-          if (this.#closed || !channel.open) {
-            pool.destroy(channel).catch(() => undefined);
-            this.#refillLater();
-            return;
-          }
-          this.#refillAttempt = 0;
-          this.#ready.push(channel);
-          this.#stopSweep();
-          this.#pump();
-        },
-        (err: unknown) => {
-          this.#filling--;
-          this.#log.warn({ err }, 'rpc channel acquire failed');
-          this.#refillLater();
-        },
-      );
-      acquires.push(acquire);
-    }
-    this.#filled = Promise.all(acquires).then(() => undefined);
-  }
-
-  #refillLater(): void {
-    if (this.#closed || this.#refillTimer !== null) return;
-    const delay = backoffDelay(
-      this.#refillAttempt++,
-      this.#s.reconnectInitialDelayMs,
-      this.#s.reconnectMaxDelayMs,
-    );
-    this.#refillTimer = setTimeout(() => {
-      this.#refillTimer = null;
-      this.#refill();
-    }, delay);
+    if (channels.size === 0) throw new RpcError('RPC_UNAVAILABLE', 'no channel could open');
   }
 
   /**
@@ -256,52 +155,32 @@ export class RpcClient extends EventEmitter {
     options?: CallOptions,
   ): Promise<TRes> {
     if (this.#closed) return Promise.reject(new RpcError('RPC_CLOSED', 'client closed'));
-    if (this.#pool === null) {
+    if (this.#channels === null) {
       return Promise.reject(new RpcError('RPC_UNAVAILABLE', 'not connected: call connect() first'));
     }
-    if (
-      typeof queue !== 'string' ||
-      queue.length === 0 ||
-      (queue.length > 85 && Buffer.byteLength(queue) > 255)
-    ) {
-      return Promise.reject(new TypeError('queue must be a name of 1 to 255 bytes'));
-    }
     const now = Date.now();
-    let deadline: number;
-    let body: Buffer;
-    let headers: Record<string, unknown>;
+    let call: PendingCall;
     try {
-      deadline = deadlineOf(now, this.#s.timeoutMs, options);
-      headers = headersOf(deadline, options);
-      body = Buffer.from(JSON.stringify(payload) ?? 'null');
+      call = newCall(queue, payload, now, this.#s.timeoutMs, options);
     } catch (err) {
       return Promise.reject(err);
     }
     this.#m.calls++;
-    const signal = options?.signal;
-    if (deadline <= now) return Promise.reject(this.#error('RPC_TIMEOUT', 'deadline passed'));
+    const signal = call.signal;
+    if (call.deadline <= now) return Promise.reject(this.#error('RPC_TIMEOUT', 'deadline passed'));
     if (signal?.aborted) return Promise.reject(this.#error('RPC_ABORTED', 'aborted'));
-    const call = new PendingCall(
-      queue,
-      body,
-      deadline,
-      options?.requestId ?? randomUUID(),
-      options?.type ?? 'call',
-      headers,
-      signal,
-    );
     const promise = new Promise<TRes>((resolve, reject) => {
       call.resolve = resolve as (value: unknown) => void;
       call.reject = reject;
     });
-    call.timer = setTimeout(onTimer, deadline - now, this.#owner, call);
+    call.timer = setTimeout(onTimer, call.deadline - now, this.#owner, call);
     if (signal !== undefined) {
       call.onAbort = () => this.#fail(call, 'RPC_ABORTED', 'aborted');
       signal.addEventListener('abort', call.onAbort, { once: true });
     }
     const channel = this.#waiting.size === 0 ? this.#slot() : null;
     if (channel !== null) this.#publish(channel, call);
-    else this.#wait(call, now);
+    else this.#waiting.add(call, now);
     return promise;
   }
 
@@ -313,23 +192,15 @@ export class RpcClient extends EventEmitter {
 
   async #close(): Promise<void> {
     this.#closed = true;
-    if (this.#refillTimer !== null) clearTimeout(this.#refillTimer);
-    this.#refillTimer = null;
-    this.#stopSweep();
-    this.#failWaiting('RPC_CLOSED', 'client closed');
-    const channels = this.#ready;
-    this.#ready = [];
+    this.#waiting.close();
+    this.#waiting.failAll('RPC_CLOSED', 'client closed');
+    const set = this.#channels;
+    const channels = set?.takeAll() ?? [];
     for (const channel of channels) this.#failPending(channel, 'client closed');
-    const pool = this.#pool;
-    if (pool !== null) {
-      await Promise.all(channels.map((channel) => pool.destroy(channel).catch(() => undefined)));
-    }
+    await set?.destroy(channels);
     await this.#conn?.close();
     await this.#connecting?.catch(() => undefined);
-    if (pool !== null) {
-      await pool.drain();
-      await pool.clear();
-    }
+    await set?.clear();
   }
 
   metrics(): RpcClientMetrics {
@@ -337,7 +208,7 @@ export class RpcClient extends EventEmitter {
       ...this.#m,
       inFlight: this.#inFlight,
       waiting: this.#waiting.size,
-      channels: this.#ready.length,
+      channels: this.#channels?.size ?? 0,
     };
   }
 
@@ -345,35 +216,12 @@ export class RpcClient extends EventEmitter {
   #slot(): ReplyChannel | null {
     const cap = this.#s.maxInFlight;
     if (cap > 0 && this.#inFlight >= cap) return null;
-    const ready = this.#ready;
-    const n = ready.length;
-    for (let i = 0; i < n; i++) {
-      const channel = ready[this.#next] as ReplyChannel;
-      this.#next = this.#next + 1 === n ? 0 : this.#next + 1;
-      if (channel.writable) return channel;
-    }
-    return null;
+    return this.#channels?.writable() ?? null;
   }
 
   #publish(channel: ReplyChannel, call: PendingCall): void {
-    const now = Date.now();
-    const options: PublishOptions = {
-      correlationId: '',
-      replyTo: REPLY_TO,
-      contentType: CONTENT_TYPE,
-      messageId: call.requestId,
-      // AMQP timestamps are seconds since the epoch.
-      timestamp: Math.floor(now / 1000),
-      type: call.type,
-      // The broker drops the message once it has sat this long; never "0", which means
-      // "deliver now or drop" to RabbitMQ.
-      expiration: String(Math.max(1, call.deadline - now)),
-      headers: call.headers,
-      mandatory: true,
-      persistent: false,
-    };
     try {
-      if (!channel.publish(call, options)) this.#m.drainWaits++;
+      if (!channel.publish(call, publishOptions(call, Date.now()))) this.#m.drainWaits++;
     } catch (cause) {
       // publish() throws when the channel closed under us; the close handler will replace it.
       this.#fail(call, 'RPC_CLOSED', 'channel closed', cause);
@@ -382,12 +230,6 @@ export class RpcClient extends EventEmitter {
     call.state = PUBLISHED;
     call.body = null;
     this.#inFlight++;
-  }
-
-  #wait(call: PendingCall, now: number): void {
-    call.waitingSince = now;
-    this.#waiting.add(call);
-    if (this.#ready.length === 0) this.#armSweep();
   }
 
   /** Publishes waiting calls, oldest first, while there is room. */
@@ -433,11 +275,7 @@ export class RpcClient extends EventEmitter {
     } else {
       this.#waiting.delete(call);
     }
-    if (call.timer !== null) clearTimeout(call.timer);
-    call.timer = null;
-    if (call.onAbort !== null) call.signal?.removeEventListener('abort', call.onAbort);
-    call.onAbort = null;
-    call.body = null;
+    releaseCall(call);
     if (this.#waiting.size > 0 && state === PUBLISHED) this.#pump();
     return true;
   }
@@ -455,7 +293,7 @@ export class RpcClient extends EventEmitter {
   #onTimeout(call: PendingCall): void {
     call.timer = null;
     // A call that never left because there was no channel failed on the broker, not the server.
-    if (call.state === WAITING && this.#ready.length === 0) {
+    if (call.state === WAITING && (this.#channels?.size ?? 0) === 0) {
       this.#fail(call, 'RPC_UNAVAILABLE', 'no channel before the deadline');
     } else {
       this.#fail(call, 'RPC_TIMEOUT', 'deadline passed');
@@ -463,93 +301,21 @@ export class RpcClient extends EventEmitter {
   }
 
   #onChannelClosed(channel: ReplyChannel): void {
-    const index = this.#ready.indexOf(channel);
-    if (index !== -1) {
-      this.#ready.splice(index, 1);
-      this.#next = 0;
-      this.#pool?.destroy(channel).catch(() => undefined);
-    }
+    const set = this.#channels;
+    set?.remove(channel);
+    // Request and reply share a channel (direct reply-to), so its pending calls die with it.
     this.#failPending(channel, 'channel closed');
-    if (this.#closed) return;
-    if (this.#ready.length === 0) {
-      this.#unavailableSince = Date.now();
-      if (this.#waiting.size > 0) this.#armSweep();
-    }
-    // A channel can die alone (a channel error) while the connection lives on.
-    if (this.#conn?.model != null) this.#refillLater();
+    if (this.#closed || set === null) return;
+    if (set.size === 0) this.#waiting.channelsLost(Date.now());
   }
 
   #failPending(channel: ReplyChannel, message: string): void {
     for (const call of channel.pending.values()) this.#fail(call, 'RPC_CLOSED', message);
     channel.pending.clear();
   }
-
-  #failWaiting(code: RpcErrorCode, message: string): void {
-    for (const call of this.#waiting) this.#fail(call, code, message);
-  }
-
-  // While no channel is open, one timer fails the calls that have waited acquireTimeoutMs.
-  #armSweep(): void {
-    if (this.#sweepTimer !== null || this.#closed) return;
-    const first = this.#waiting.values().next();
-    if (first.done === true) return;
-    const since = Math.max(first.value.waitingSince, this.#unavailableSince);
-    const delay = Math.min(
-      MAX_TIMER_MS,
-      Math.max(0, since + this.#s.acquireTimeoutMs - Date.now()),
-    );
-    this.#sweepTimer = setTimeout(() => {
-      this.#sweepTimer = null;
-      if (this.#ready.length > 0) return;
-      const now = Date.now();
-      for (const call of this.#waiting) {
-        if (Math.max(call.waitingSince, this.#unavailableSince) + this.#s.acquireTimeoutMs > now) {
-          break;
-        }
-        this.#fail(call, 'RPC_UNAVAILABLE', 'no channel within acquireTimeoutMs');
-      }
-      this.#armSweep();
-    }, delay);
-  }
-
-  #stopSweep(): void {
-    if (this.#sweepTimer !== null) clearTimeout(this.#sweepTimer);
-    this.#sweepTimer = null;
-  }
 }
 
 // Module-level with its arguments passed by setTimeout: no closure allocated per call.
 function onTimer(hooks: ClientHooks, call: PendingCall): void {
   hooks.timeout(call);
-}
-
-function deadlineOf(now: number, defaultTimeoutMs: number, options?: CallOptions): number {
-  const timeoutMs = options?.timeoutMs;
-  if (
-    timeoutMs !== undefined &&
-    (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || timeoutMs > MAX_TIMER_MS)
-  ) {
-    throw new TypeError(`call option "timeoutMs" must be a number from 0 to ${MAX_TIMER_MS}`);
-  }
-  let deadline = now + (timeoutMs ?? defaultTimeoutMs);
-  const absolute = options?.deadline;
-  if (absolute !== undefined) {
-    if (typeof absolute !== 'number' || !Number.isFinite(absolute)) {
-      throw new TypeError('call option "deadline" must be a finite number (epoch ms)');
-    }
-    if (absolute < deadline) deadline = absolute;
-    // setTimeout cannot wait longer than MAX_TIMER_MS.
-    if (deadline - now > MAX_TIMER_MS) deadline = now + MAX_TIMER_MS;
-  }
-  return Math.floor(deadline);
-}
-
-function headersOf(deadline: number, options?: CallOptions): Record<string, unknown> {
-  const headers: Record<string, unknown> =
-    options?.headers === undefined ? {} : { ...options.headers };
-  headers[HEADER_DEADLINE] = deadline;
-  headers[HEADER_ENVELOPE] = ENVELOPE_VERSION;
-  const traceparent = options?.traceparent;
-  if (traceparent !== undefined) headers[HEADER_TRACEPARENT] = traceparent;
-  return headers;
 }

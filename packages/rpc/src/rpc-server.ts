@@ -7,6 +7,7 @@ import { CONTENT_TYPE, encodeReply, readDeadline, toWireError } from './envelope
 import type { Logger } from './logger.js';
 import { resolveLogger } from './logger.js';
 import type { RpcServerMetrics } from './metrics.js';
+import { declareModelQueue } from './model-queue.js';
 import type { RpcServerOptions, ServerSettings } from './options.js';
 import { normalizeServerOptions } from './options.js';
 import type { RpcContext } from './rpc-context.js';
@@ -133,14 +134,13 @@ export abstract class RpcServer<TReq = unknown, TRes = unknown> extends EventEmi
     channel.on('error', (err: Error) => this.#log.warn({ err, queue: s.queue }, 'channel error'));
     channel.on('close', () => this.#onChannelClose(channel));
     try {
-      await channel.assertQueue(s.queue, {
-        durable: true,
-        arguments: {
-          'x-queue-type': 'classic',
-          'x-max-length': s.maxLength,
-          'x-overflow': 'reject-publish',
-        },
-      });
+      await declareModelQueue(
+        model,
+        s.queue,
+        { maxLength: s.maxLength, deliveryLimit: s.deliveryLimit },
+        s.queueType,
+        this.#log,
+      );
       await channel.prefetch(s.prefetch);
       if (this.#stopping !== null) throw new Error('stopped during setup');
       this.#channel = channel;

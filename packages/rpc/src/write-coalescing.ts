@@ -1,4 +1,6 @@
 import type { ChannelModel } from 'amqplib';
+import { CHECKED_AMQPLIB_VERSION, installedAmqplibVersion } from './amqplib-version.js';
+import type { Logger } from './logger.js';
 
 interface Corkable {
   cork(): void;
@@ -9,6 +11,11 @@ interface Muxer {
   _readIncoming: () => void;
   out: unknown;
 }
+
+export type CoalesceOutcome = 'patched' | 'version-mismatch' | 'internals-missing';
+
+// One warning per process, not one per connection: a mismatch is a deploy fact, not an event.
+let warned = false;
 
 /**
  * Makes amqplib write every frame that is ready in one pass with one syscall.
@@ -21,10 +28,22 @@ interface Muxer {
  * the pass already ran once per turn and uncork() flushes before it returns.
  *
  * This reaches into amqplib internals (`connection.muxer._readIncoming`, whose `out` is the
- * socket). If a future amqplib lacks them, nothing is patched and writes behave as they do
- * unpatched. Returns whether the hook is in place.
+ * socket), read against amqplib CHECKED_AMQPLIB_VERSION. Any other version, or internals not
+ * shaped as expected, leaves the connection unpatched (writes behave as plain amqplib's) and
+ * logs one warning per process.
  */
-export function coalesceWrites(model: ChannelModel): boolean {
+export function coalesceWrites(
+  model: ChannelModel,
+  log?: Logger,
+  version: string | null = installedAmqplibVersion(),
+): CoalesceOutcome {
+  if (version !== CHECKED_AMQPLIB_VERSION) {
+    warnOnce(log, {
+      installed: version,
+      checked: CHECKED_AMQPLIB_VERSION,
+    });
+    return 'version-mismatch';
+  }
   const connection = (model as { connection?: { muxer?: unknown; stream?: unknown } }).connection;
   const muxer = connection?.muxer as Partial<Muxer> | undefined;
   const readIncoming = muxer?._readIncoming;
@@ -35,7 +54,8 @@ export function coalesceWrites(model: ChannelModel): boolean {
     socket !== connection?.stream ||
     !isCorkable(socket)
   ) {
-    return false;
+    warnOnce(log, { installed: version, checked: CHECKED_AMQPLIB_VERSION });
+    return 'internals-missing';
   }
   muxer._readIncoming = function coalescedReadIncoming(this: Muxer): void {
     socket.cork();
@@ -45,7 +65,17 @@ export function coalesceWrites(model: ChannelModel): boolean {
       socket.uncork();
     }
   };
-  return true;
+  return 'patched';
+}
+
+function warnOnce(log: Logger | undefined, fields: object): void {
+  if (warned || log === undefined) return;
+  warned = true;
+  log.warn(
+    fields,
+    'amqplib is not the version @mlapi/rpc was checked against: write coalescing is off, ' +
+      'every frame group costs its own write(2); pin amqplib to the checked version',
+  );
 }
 
 function isCorkable(value: unknown): value is Corkable {

@@ -6,12 +6,16 @@ import {
   normalizeServerOptions,
   PresencePublisher,
   PresenceTracker,
+  parseBrokerUrls,
   RpcClient,
+  redactUrl,
 } from '../src/index.js';
 
 const badClient: Array<[string, Record<string, unknown>]> = [
   ['url', { url: 'http://localhost' }],
   ['url', { url: 42 }],
+  ['url', { url: ' , ' }],
+  ['url', { url: 'amqp://a:5672,http://b' }],
   ['poolSize', { poolSize: 0 }],
   ['poolSize', { poolSize: 1.5 }],
   ['poolSize', { poolSize: '4' }],
@@ -78,12 +82,16 @@ t.test('bad presence options give a TypeError', async (t) => {
 
 t.test('no options gives the documented defaults', async (t) => {
   const client = normalizeClientOptions();
-  t.match(client, DEFAULT_CLIENT_OPTIONS);
+  const { url: clientUrl, ...clientDefaults } = DEFAULT_CLIENT_OPTIONS;
+  t.match(client, clientDefaults);
+  t.same(client.urls, [clientUrl], 'the default URL, as a list of one');
   t.equal(client.poolSize, 4);
   t.equal(client.timeoutMs, 30_000);
   t.equal(client.maxInFlight, 0);
   const server = normalizeServerOptions({ queue: 'q' });
-  t.match(server, DEFAULT_SERVER_OPTIONS);
+  const { url: serverUrl, ...serverDefaults } = DEFAULT_SERVER_OPTIONS;
+  t.match(server, serverDefaults);
+  t.same(server.urls, [serverUrl]);
   t.equal(server.prefetch, 64);
   t.equal(server.maxLength, 10_000);
   t.ok(Object.isFrozen(client) && Object.isFrozen(server), 'settings are frozen');
@@ -93,4 +101,21 @@ t.test('the constructor does no I/O: a client for an unreachable broker builds',
   const client = new RpcClient({ url: 'amqp://127.0.0.1:1', logger: null });
   t.equal(client.connected, false);
   await client.close();
+});
+
+t.test('a broker list is split and checked; passwords never reach a message', async (t) => {
+  t.same(parseBrokerUrls('amqp://u:p@a:5672, amqp://u:p@b:5673 ,,amqps://c'), [
+    'amqp://u:p@a:5672',
+    'amqp://u:p@b:5673',
+    'amqps://c',
+  ]);
+  t.throws(() => parseBrokerUrls('amqp://u:secret@a,ftp://u:secret@b', 'AMQP_URL'), {
+    message: /AMQP_URL/,
+  });
+  try {
+    parseBrokerUrls('ftp://u:secret@b');
+  } catch (err) {
+    t.notMatch((err as Error).message, /secret/, 'the password is redacted');
+  }
+  t.equal(redactUrl('amqp://u:secret@a:5672,amqp://b'), 'amqp://u:***@a:5672,amqp://b');
 });

@@ -1,7 +1,11 @@
 import { once } from 'node:events';
+import type { Channel } from 'amqplib';
 import type { Test } from 'tap';
 import t from 'tap';
-import { PresencePublisher, PresenceTracker } from '../src/index.js';
+import { DEFAULT_CLIENT_OPTIONS, PresencePublisher, PresenceTracker } from '../src/index.js';
+import { silentLogger } from '../src/logger.js';
+import { connectionSettings } from '../src/options.js';
+import { PresenceLink } from '../src/presence-link.js';
 import { AMQP_URL, admin, unique, until } from './helpers.js';
 
 function exchanges(t: Test) {
@@ -101,4 +105,75 @@ t.test('an instance that stops announcing expires after ttlFactor intervals', as
   t.same(await expired, ['mlapi.gone'], 'a change when it expires');
   t.equal(tracker.liveInstances('mlapi.gone'), 0);
   t.same(tracker.services(), ['mlapi.gone'], 'malformed messages were ignored');
+});
+
+t.test('an announcement cannot claim a liveness window beyond maxLivenessMs', async (t) => {
+  const names = exchanges(t);
+  const tracker = new PresenceTracker({ ...names, maxLivenessMs: 300 });
+  await tracker.start();
+  t.teardown(() => tracker.stop());
+  const model = await admin();
+  const ch = await model.createChannel();
+  t.teardown(() => model.close());
+  const announce = {
+    kind: 'announce',
+    service: 'mlapi.sticky',
+    instance: 'i-1',
+    ready: true,
+    // Uncapped, 3 × one hour of liveness from a single message.
+    intervalMs: 3_600_000,
+    ts: Date.now(),
+    meta: {},
+  };
+  const heardAt = Date.now();
+  ch.publish(names.exchange, '', Buffer.from(JSON.stringify(announce)));
+  await until(() => tracker.liveInstances('mlapi.sticky') === 1);
+  await until(() => tracker.liveInstances('mlapi.sticky') === 0);
+  const liveForMs = Date.now() - heardAt;
+  t.ok(liveForMs < 5000, `expired after ${liveForMs} ms, not after hours`);
+});
+
+t.test('a tracker hears its own echo with no publisher; silentForMs grows when deaf', async (t) => {
+  const names = exchanges(t);
+  const tracker = new PresenceTracker({ ...names, echoMs: 50 });
+  t.equal(tracker.silentForMs(), Number.POSITIVE_INFINITY, 'never heard before start');
+  await tracker.start();
+  t.teardown(() => tracker.stop());
+  await until(() => tracker.silentForMs() < 200);
+  t.pass('the echo came back with no worker announcing');
+  t.same(tracker.services(), [], 'an echo is not a service');
+});
+
+t.test('a presence channel closed by the broker reopens while the connection lives', async (t) => {
+  const names = exchanges(t);
+  const heard: string[] = [];
+  let channels = 0;
+  const link = new PresenceLink({
+    settings: connectionSettings({ url: AMQP_URL }, { ...DEFAULT_CLIENT_OPTIONS }),
+    log: silentLogger,
+    what: 'presence test link',
+    exchange: names.exchange,
+    probeExchange: names.probeExchange,
+    listenTo: names.exchange,
+    onMessage: (message) => heard.push(message.content.toString()),
+    onChannel: () => channels++,
+    onTick: () => undefined,
+    tickMs: 1000,
+  });
+  await link.start();
+  t.teardown(() => link.stop());
+  const first = link.channel;
+  t.ok(first !== null, 'a channel is open');
+  t.equal(channels, 1);
+  // A channel error: the broker closes this channel alone (404 on a queue that is not there).
+  await (first as Channel).checkQueue(unique('absent')).catch(() => undefined);
+  await until(() => link.channel !== null && link.channel !== first);
+  t.equal(channels, 2, 'set up again on a new channel, on the same connection');
+
+  const model = await admin();
+  t.teardown(() => model.close());
+  const ch = await model.createChannel();
+  ch.publish(names.exchange, '', Buffer.from('after the heal'));
+  await until(() => heard.includes('after the heal'));
+  t.pass('the healed channel hears the exchange again');
 });

@@ -5,8 +5,10 @@ import type { ChannelModel } from 'amqplib';
 import { connect } from 'amqplib';
 import type { Test } from 'tap';
 import t from 'tap';
+import { CHECKED_AMQPLIB_VERSION, installedAmqplibVersion } from '../src/amqplib-version.js';
 import type { RpcBatchItem } from '../src/index.js';
 import { RpcClient, RpcServer } from '../src/index.js';
+import { silentLogger as silent } from '../src/logger.js';
 import { coalesceWrites } from '../src/write-coalescing.js';
 import { AMQP_URL, deleteQueues, unique, until } from './helpers.js';
 
@@ -67,17 +69,48 @@ t.test('frames written in one turn reach the socket in one write, all delivered'
     await deleteQueues(plainQueue, queue);
   });
   t.equal(await writesForOneTurn(t, plain, plainQueue), 51, 'unpatched: one write per frame group');
-  t.equal(coalesceWrites(model), true, 'the hook is in place');
+  t.equal(coalesceWrites(model), 'patched', 'the hook is in place');
   t.equal(await writesForOneTurn(t, model, queue), 1, 'patched: one write for all 51');
 });
 
+t.test(
+  'another amqplib version is left unpatched, with one loud warning per process',
+  async (t) => {
+    t.equal(
+      installedAmqplibVersion(),
+      CHECKED_AMQPLIB_VERSION,
+      'package.json pins the checked one',
+    );
+    const model = await connect(AMQP_URL, { noDelay: true });
+    t.teardown(() => model.close());
+    const muxer = (model as unknown as { connection: { muxer: { _readIncoming: unknown } } })
+      .connection.muxer;
+    const readIncoming = muxer._readIncoming;
+    const warnings: object[] = [];
+    const log = { ...silent, warn: (fields: object) => warnings.push(fields) };
+    t.equal(coalesceWrites(model, log, '2.4.0'), 'version-mismatch');
+    t.equal(muxer._readIncoming, readIncoming, 'left as it was');
+    t.same(
+      warnings,
+      [{ installed: '2.4.0', checked: CHECKED_AMQPLIB_VERSION }],
+      'said at warn level',
+    );
+    t.equal(coalesceWrites(model, log, null), 'version-mismatch', 'an unreadable version too');
+    t.equal(warnings.length, 1, 'once per process, not per connection');
+  },
+);
+
 t.test('without the internals it expects, the hook changes nothing and says so', async (t) => {
-  t.equal(coalesceWrites({} as ChannelModel), false);
+  t.equal(coalesceWrites({} as ChannelModel), 'internals-missing');
   const noMuxer = { connection: { stream: {} } } as unknown as ChannelModel;
-  t.equal(coalesceWrites(noMuxer), false);
+  t.equal(coalesceWrites(noMuxer), 'internals-missing');
   const readIncoming = (): void => undefined;
   const plainOut = { connection: { stream: {}, muxer: { _readIncoming: readIncoming, out: {} } } };
-  t.equal(coalesceWrites(plainOut as unknown as ChannelModel), false, 'out cannot cork');
+  t.equal(
+    coalesceWrites(plainOut as unknown as ChannelModel),
+    'internals-missing',
+    'out cannot cork',
+  );
   t.equal(plainOut.connection.muxer._readIncoming, readIncoming, 'left as it was');
 });
 

@@ -1,3 +1,4 @@
+import { parseBrokerUrls } from '@mlapi/rpc';
 import { WorkerError } from './errors.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -11,6 +12,8 @@ export interface WorkerConfig {
   readonly prefetch: number;
   readonly concurrency: number;
   readonly queueMaxLength: number;
+  /** Deliveries of one message before it is dead-lettered as poison (quorum delivery limit). */
+  readonly queueDeliveryLimit: number;
   readonly batchMaxRows: number;
   readonly batchMaxMessages: number;
   readonly batchWindowMs: number;
@@ -52,18 +55,14 @@ function integer(env: Env, variable: string, fallback: number, min: number, max:
   return n;
 }
 
+/** One broker URL or a comma-separated list of a cluster's nodes, each checked. */
 function amqpUrl(env: Env): string {
   const value = raw(env, 'AMQP_URL') ?? 'amqp://guest:guest@127.0.0.1:5672';
-  let url: URL;
   try {
-    url = new URL(value);
-  } catch {
-    throw bad('AMQP_URL', 'is not a valid URL');
+    return parseBrokerUrls(value, 'AMQP_URL').join(',');
+  } catch (err) {
+    throw bad('AMQP_URL', (err as Error).message);
   }
-  if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:') {
-    throw bad('AMQP_URL', `must use amqp:// or amqps://, got ${url.protocol}//`);
-  }
-  return value;
 }
 
 function logLevel(env: Env): LogLevel {
@@ -97,6 +96,7 @@ export function parseConfig(env: Env): WorkerConfig {
     prefetch,
     concurrency: integer(env, 'CONCURRENCY', 1, 1, 1024),
     queueMaxLength: integer(env, 'QUEUE_MAX_LENGTH', 10000, 1, 2 ** 31 - 1),
+    queueDeliveryLimit: integer(env, 'QUEUE_DELIVERY_LIMIT', 3, 1, 1000),
     batchMaxRows: integer(env, 'BATCH_MAX_ROWS', 256, 1, 1_000_000),
     batchMaxMessages,
     batchWindowMs: integer(env, 'BATCH_WINDOW_MS', 0, 0, 60_000),

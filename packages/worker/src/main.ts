@@ -3,7 +3,7 @@
 // opens the health port, consumes `mlapi.<name>.<version>`, announces itself and drains on SIGTERM/SIGINT.
 import { hostname } from 'node:os';
 import type { WorkerPresenceMeta } from '@mlapi/contracts';
-import { PresencePublisher } from '@mlapi/rpc';
+import { PresencePublisher, redactUrl } from '@mlapi/rpc';
 import { pino } from 'pino';
 import { parseConfig, type WorkerConfig } from './config.js';
 import { WorkerError } from './errors.js';
@@ -17,20 +17,9 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-/** The broker URL without its password, for messages. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparsable AMQP_URL)';
-  }
-}
-
 function brokerHint(config: WorkerConfig): string {
   return (
-    `cannot reach RabbitMQ at ${redact(config.amqpUrl)}. Start it (for example ` +
+    `cannot reach RabbitMQ at ${redactUrl(config.amqpUrl)}. Start it (for example ` +
     '`rabbitmq-server -detached`, or `docker run -d -p 5672:5672 rabbitmq:3`) or point AMQP_URL ' +
     'at a running broker'
   );
@@ -68,6 +57,7 @@ async function main(): Promise<void> {
     prefetch: config.prefetch,
     concurrency: config.concurrency,
     maxLength: config.queueMaxLength,
+    deliveryLimit: config.queueDeliveryLimit,
     batchMaxMessages: config.batchMaxMessages,
     batchWindowMs: config.batchWindowMs,
     batchMaxRows: config.batchMaxRows,

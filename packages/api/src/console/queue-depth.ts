@@ -1,3 +1,4 @@
+import { parseBrokerUrls } from '@mlapi/rpc';
 import { type Channel, type ChannelModel, connect } from 'amqplib';
 import type { Logger } from 'pino';
 
@@ -68,13 +69,26 @@ export class AmqpQueueDepth implements QueueDepthSource {
     }
   }
 
+  /** The first node of AMQP_URL's list that answers. */
+  async #connectAny(): Promise<ChannelModel> {
+    let lastError: unknown = null;
+    for (const url of parseBrokerUrls(this.#options.url, 'AMQP_URL')) {
+      try {
+        return await connect(url, {
+          noDelay: true,
+          timeout: 5000,
+          clientProperties: { connection_name: this.#options.connectionName },
+        });
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    throw lastError;
+  }
+
   async #channelFor(): Promise<Channel> {
     if (this.#connection === null) {
-      const connection = await connect(this.#options.url, {
-        noDelay: true,
-        timeout: 5000,
-        clientProperties: { connection_name: this.#options.connectionName },
-      });
+      const connection = await this.#connectAny();
       connection.on('error', () => {}); // 'close' follows; the next probe reconnects
       connection.on('close', () => {
         if (this.#connection === connection) {

@@ -1,0 +1,90 @@
+import type { Channel, ChannelModel } from 'amqplib';
+import { closeChannel } from './connection.js';
+import type { Logger } from './logger.js';
+
+/** Where a model queue's dead letters go: one fanout exchange, one durable queue behind it. */
+export const DEAD_LETTER_EXCHANGE = 'mlapi.dead';
+export const DEAD_LETTER_QUEUE = 'mlapi.dead-letters';
+
+export interface QueueBounds {
+  /** Messages held at most; beyond it publishes are nacked (reject-publish). */
+  maxLength: number;
+  /** Deliveries of one message at most; then it is dead-lettered (a poison message). */
+  deliveryLimit: number;
+}
+
+/** The queue arguments that carry the bounds, for a queue made without a policy. */
+export function boundArguments(
+  bounds: QueueBounds,
+  queueType: 'quorum' | 'classic',
+): Record<string, unknown> {
+  const args: Record<string, unknown> = {
+    'x-max-length': bounds.maxLength,
+    'x-overflow': 'reject-publish',
+    'x-dead-letter-exchange': DEAD_LETTER_EXCHANGE,
+  };
+  // Only quorum queues count deliveries.
+  if (queueType === 'quorum') args['x-delivery-limit'] = bounds.deliveryLimit;
+  return args;
+}
+
+/**
+ * Declares the dead-letter exchange and queue, then the model queue, a quorum queue unless told
+ * otherwise (replicated over the cluster's nodes), with its bounds as arguments. A queue that
+ * exists already is only checked (passively): its arguments are never compared again, so a
+ * changed bound never fails the declare with PRECONDITION_FAILED; a broker policy can still
+ * lower a live queue's bounds.
+ */
+export async function declareModelQueue(
+  model: ChannelModel,
+  queue: string,
+  bounds: QueueBounds,
+  queueType: 'quorum' | 'classic',
+  log: Logger,
+): Promise<'created' | 'existing'> {
+  const ch = await model.createChannel();
+  ch.on('error', () => undefined);
+  try {
+    await ch.assertExchange(DEAD_LETTER_EXCHANGE, 'fanout', { durable: true });
+    await ch.assertQueue(DEAD_LETTER_QUEUE, {
+      durable: true,
+      arguments: { 'x-queue-type': 'quorum' },
+    });
+    await ch.bindQueue(DEAD_LETTER_QUEUE, DEAD_LETTER_EXCHANGE, '');
+  } finally {
+    await closeChannel(ch);
+  }
+  if (await exists(model, queue)) {
+    log.debug({ queue }, 'model queue exists; its arguments are left as they are');
+    return 'existing';
+  }
+  const create = await model.createChannel();
+  create.on('error', () => undefined);
+  try {
+    await create.assertQueue(queue, {
+      durable: true,
+      arguments: { 'x-queue-type': queueType, ...boundArguments(bounds, queueType) },
+    });
+  } catch (err) {
+    // Another worker made it a moment before us, with other bounds: use theirs.
+    if (await exists(model, queue)) return 'existing';
+    throw err;
+  } finally {
+    await closeChannel(create);
+  }
+  return 'created';
+}
+
+/** A passive declare on a channel of its own: a 404 closes that channel, not ours. */
+async function exists(model: ChannelModel, queue: string): Promise<boolean> {
+  const ch: Channel = await model.createChannel();
+  ch.on('error', () => undefined);
+  try {
+    await ch.checkQueue(queue);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await closeChannel(ch);
+  }
+}
