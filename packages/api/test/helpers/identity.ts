@@ -32,7 +32,7 @@ export async function authEnv(
     ADMIN_API_KEY: ADMIN_KEY,
     ...extra,
   };
-  if (store === 'redis') return { ...base, REDIS_URL };
+  if (store === 'redis') return { REDIS_URL, ...base };
   return { ...base, STATE_DIR: extra.STATE_DIR ?? (await stateDir(t)) };
 }
 
