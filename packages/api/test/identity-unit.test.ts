@@ -88,3 +88,21 @@ t.test('per-key metric labels are capped', async (t) => {
   t.equal(metrics.label('cccccccccccc'), OTHER_KEYS, 'the third key shares a label');
   t.equal(metrics.label('aaaaaaaaaaaa'), 'aaaaaaaaaaaa', 'a labelled key keeps its label');
 });
+
+t.test('the sticky caller is the API key id first', async (t) => {
+  const { callerKey } = await import('../src/traffic/caller.js');
+  const base = { headers: { 'x-session-id': 's1' }, ip: '10.0.0.1' };
+  const keyed = {
+    ...base,
+    caller: {
+      keyId: 'abcdefabcdef',
+      subject: 'k:abcdefabcdef',
+      models: [],
+      scopes: [],
+      limits: {},
+    },
+  };
+  t.equal(callerKey(keyed as never), 'k:abcdefabcdef');
+  t.equal(callerKey({ ...base, caller: null } as never), 's:s1', 'no key: the session');
+  t.equal(callerKey({ headers: {}, ip: '10.0.0.1', caller: null } as never), 'ip:10.0.0.1');
+});
