@@ -14,6 +14,7 @@ const order = [
   'packages/worker',
   'packages/api',
   'packages/console',
+  'packages/cli',
   'models/training',
   'k8s-config',
   'loadtest',

@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
@@ -18,17 +16,19 @@ import type { QueueDepthSource } from './console/queue-depth.js';
 import { recordingPredictor } from './console/recording-predictor.js';
 import { consoleStatic } from './console/static.js';
 import { createDeps } from './deps.js';
-import { ApiError, type ErrorBody, toApiError } from './errors.js';
+import { type ErrorBody, toApiError } from './errors.js';
+import { createIdentity } from './identity/create-identity.js';
+import type { KeyStore } from './identity/key-store.js';
 import { createLogger } from './logger.js';
 import { GatewayMetrics, type RpcMetricsSource } from './metrics.js';
 import { PredictionService, type Predictor, type RpcCaller } from './predictor.js';
-import { redisRateLimitStore } from './rate-limit-store.js';
 import type { RedisClient } from './redis-client.js';
 import type { ModelRegistry } from './registry.js';
 import { requestIdFrom } from './request-id.js';
 import { logClientClosed, logUnserved } from './request-log.js';
 import type { GatewayState, RouteContext } from './route-context.js';
 import { routeLabel } from './route-label.js';
+import { adminKeyRoutes } from './routes/admin-keys.js';
 import { aliasRoutes } from './routes/aliases.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
@@ -36,6 +36,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { predictRoutes } from './routes/predict.js';
 import { statsRoutes } from './routes/stats.js';
 import { trafficRoutes } from './routes/traffic.js';
+import { usageRoutes } from './routes/usage.js';
 import { v1Routes } from './routes/v1.js';
 import { v2Routes } from './routes/v2.js';
 import { RetryingRpc } from './rpc-retry.js';
@@ -73,6 +74,8 @@ export interface AppDeps {
   trafficStore?: PolicyStore;
   /** Where run-time aliases live. Default: Redis when `redis` is given, else in process. */
   aliasStore?: AliasStore;
+  /** Where API keys live. Default: Redis when `redis` is given, else a file under STATE_DIR. */
+  keyStore?: KeyStore;
   /** Queue depths for the console's stats; absent or null: reported as unknown. */
   queueDepth?: QueueDepthSource | null;
 }
@@ -283,31 +286,22 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
       },
     },
   });
-  // Before the rate limiter: reading the docs or loading the console spends no request budget.
+  // Public: reading the docs or loading the console needs no key and spends no budget.
   await app.register(docsRoutes);
   await app.register(consoleStatic, {});
 
-  if (config.rateLimitMax > 0) {
-    const store =
-      redis !== null
-        ? redisRateLimitStore(redis, () => metrics.rateLimitStoreErrors.inc())
-        : undefined;
-    await app.register(rateLimit, {
-      global: true,
-      max: config.rateLimitMax,
-      timeWindow: config.rateLimitWindowMs,
-      keyGenerator: (request) => rateLimitKey(request.headers[config.apiKeyHeader], request.ip),
-      ...(store !== undefined ? { store } : {}),
-      errorResponseBuilder: (_request, context) =>
-        new ApiError(
-          'RATE_LIMITED',
-          `rate limit of ${context.max} exceeded; retry in ${context.after}`,
-          {
-            retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)),
-          },
-        ),
-    });
-  }
+  const identity = createIdentity({
+    config,
+    // Keys and usage counters are state: an evicted key locks a customer out, an evicted counter
+    // resets a quota. They live on the state Redis (STATE_REDIS_URL, noeviction, persisted).
+    redis: stateRedis,
+    metricsRegistry: metrics.registry,
+    onLimiterError: () => metrics.rateLimitStoreErrors.inc(),
+    logger,
+    ...(deps.keyStore !== undefined ? { store: deps.keyStore } : {}),
+  });
+  app.addHook('onClose', () => identity.close());
+  identity.install(app);
 
   const ctx: RouteContext = {
     config,
@@ -324,19 +318,12 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
   await app.register(healthRoutes, ctx);
   await app.register(metricsRoutes, { metrics });
   await app.register(statsRoutes, { stats });
-  app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () =>
+  await app.register(usageRoutes, { usage: identity.usage });
+  if (identity.admin !== null) {
+    await app.register(adminKeyRoutes, { admin: identity.admin, usage: identity.usage });
+  }
+  app.get('/openapi.json', { schema: { hide: true }, config: { scope: 'public' } }, async () =>
     app.swagger(),
   );
   return app;
-}
-
-/**
- * Per API key when one is sent, else per IP. The key is hashed so a secret never lands in a
- * Redis key or a log line.
- */
-function rateLimitKey(apiKey: string | string[] | undefined, ip: string): string {
-  if (typeof apiKey === 'string' && apiKey.length > 0) {
-    return `k:${createHash('sha256').update(apiKey).digest('hex').slice(0, 32)}`;
-  }
-  return `ip:${ip}`;
 }

@@ -16,9 +16,27 @@ export interface Config {
   readonly stateRedisRequireDurable: boolean;
   readonly cacheTtlSeconds: number;
   readonly cacheMaxEntries: number;
-  /** Requests per window per API key (or IP); 0 disables rate limiting. */
+  /**
+   * Requests per window for an IP when auth is off, and the default `rate_limit_per_minute` of
+   * a new key; 0: no limit.
+   */
   readonly rateLimitMax: number;
+  /** The request window's length; a key's `rate_limit_per_minute` counts within it. */
   readonly rateLimitWindowMs: number;
+  /** Rows per UTC day (per IP when auth is off; a new key's default); 0: no limit. */
+  readonly rowsPerDay: number;
+  /** Rows per UTC month (per IP when auth is off; a new key's default); 0: no limit. */
+  readonly rowsPerMonth: number;
+  /** 'keys': every model route needs an API key. */
+  readonly auth: AuthMode;
+  /** The HMAC key keys' secrets are stored under; required when auth is 'keys'. */
+  readonly apiKeyPepper: string | null;
+  /** A bootstrap credential with the admin scope; null: none. */
+  readonly adminApiKey: string | null;
+  /** Where the embedded stores (keys, without Redis) keep their files. */
+  readonly stateDir: string;
+  /** Distinct key ids that get their own label in the per-key metrics; the rest share one. */
+  readonly keyMetricsMax: number;
   readonly apiKeyHeader: string;
   readonly deadlineDefaultMs: number;
   readonly deadlineMaxMs: number;
@@ -59,6 +77,8 @@ export interface Config {
   readonly presenceMaxLivenessMs: number;
 }
 
+export type AuthMode = 'off' | 'keys';
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 const LOG_LEVELS: readonly LogLevel[] = [
@@ -83,6 +103,13 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   cacheMaxEntries: 10_000,
   rateLimitMax: 0,
   rateLimitWindowMs: 60_000,
+  rowsPerDay: 0,
+  rowsPerMonth: 0,
+  auth: 'off',
+  apiKeyPepper: null,
+  adminApiKey: null,
+  stateDir: '.mlapi-state',
+  keyMetricsMax: 100,
   apiKeyHeader: 'x-api-key',
   deadlineDefaultMs: 10_000,
   deadlineMaxMs: 60_000,
@@ -171,6 +198,14 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `expected true/false/1/0, got "${raw}"`);
 }
 
+/** A secret from a Secret: 32 characters or more, and never echoed in the error. */
+function secret(env: Env, name: string): string | undefined {
+  const raw = present(env, name);
+  if (raw === undefined) return undefined;
+  if (raw.length < 32) throw new ConfigError(name, 'must be 32 characters or more');
+  return raw;
+}
+
 /**
  * Reads and checks the gateway's environment. Unset variables take the defaults in
  * {@link DEFAULT_CONFIG}, which run locally against a broker on 127.0.0.1 with nothing set.
@@ -188,6 +223,14 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`);
   }
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']) ?? d.redisUrl;
+  const auth = present(env, 'AUTH') ?? d.auth;
+  if (auth !== 'off' && auth !== 'keys') {
+    throw new ConfigError('AUTH', `expected off or keys, got "${auth}"`);
+  }
+  const apiKeyPepper = secret(env, 'API_KEY_PEPPER');
+  if (auth === 'keys' && apiKeyPepper === undefined) {
+    throw new ConfigError('API_KEY_PEPPER', 'required when AUTH=keys (32 characters or more)');
+  }
   const config: Config = {
     port: int(env, 'PORT', d.port, 0, 65_535),
     host: present(env, 'HOST') ?? d.host,
@@ -198,7 +241,14 @@ export function loadConfig(env: Env = process.env): Config {
     cacheTtlSeconds: int(env, 'CACHE_TTL_SECONDS', d.cacheTtlSeconds, 1, 30 * 86_400),
     cacheMaxEntries: int(env, 'CACHE_MAX_ENTRIES', d.cacheMaxEntries, 1, 10_000_000),
     rateLimitMax: int(env, 'RATE_LIMIT_MAX', d.rateLimitMax, 0, 1_000_000_000),
-    rateLimitWindowMs: int(env, 'RATE_LIMIT_WINDOW_MS', d.rateLimitWindowMs, 1, 86_400_000),
+    rateLimitWindowMs: int(env, 'RATE_LIMIT_WINDOW_MS', d.rateLimitWindowMs, 1000, 86_400_000),
+    rowsPerDay: int(env, 'ROWS_PER_DAY', d.rowsPerDay, 0, 1_000_000_000_000),
+    rowsPerMonth: int(env, 'ROWS_PER_MONTH', d.rowsPerMonth, 0, 1_000_000_000_000),
+    auth,
+    apiKeyPepper: apiKeyPepper ?? d.apiKeyPepper,
+    adminApiKey: secret(env, 'ADMIN_API_KEY') ?? d.adminApiKey,
+    stateDir: present(env, 'STATE_DIR') ?? d.stateDir,
+    keyMetricsMax: int(env, 'KEY_METRICS_MAX', d.keyMetricsMax, 0, 10_000),
     apiKeyHeader,
     deadlineDefaultMs: int(env, 'DEADLINE_DEFAULT_MS', d.deadlineDefaultMs, 1, 3_600_000),
     deadlineMaxMs: int(env, 'DEADLINE_MAX_MS', d.deadlineMaxMs, 1, 3_600_000),

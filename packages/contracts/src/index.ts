@@ -1,3 +1,11 @@
+export type { ApiKeyScope, ApiKeyView } from './api-keys.js';
+export {
+  API_KEY_ID_PATTERN,
+  API_KEY_PATTERN,
+  API_KEY_PREFIX,
+  API_KEY_SCOPES,
+  isApiKeyId,
+} from './api-keys.js';
 export type { WireErrorCode } from './error-codes.js';
 export { isWireErrorCode, WIRE_ERROR_CODES } from './error-codes.js';
 export type { ModelManifest, ModelSpec, TensorSpec, WorkerPresenceMeta } from './manifest.js';

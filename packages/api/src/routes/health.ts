@@ -25,7 +25,7 @@ export async function healthRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     '/health/live',
     {
       schema: { tags: ['health'], response: { 200: statusBody } },
-      config: { rateLimit: false },
+      config: { scope: 'public', rateLimit: false },
     },
     async () => ({ status: 'ok' }),
   );
@@ -37,7 +37,7 @@ export async function healthRoutes(app: FastifyInstance, ctx: RouteContext): Pro
         summary: '200 when connected to the broker and not shutting down, else 503',
         response: { 200: readyBody, ...errorResponses },
       },
-      config: { rateLimit: false },
+      config: { scope: 'public', rateLimit: false },
     },
     async () => {
       if (!ctx.state.ready()) throw new ApiError('UNAVAILABLE', 'the gateway is not ready');

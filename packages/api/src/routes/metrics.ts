@@ -9,7 +9,10 @@ export async function metricsRoutes(
   const { registry } = options.metrics;
   app.get(
     '/metrics',
-    { schema: { tags: ['health'], summary: 'Prometheus metrics' }, config: { rateLimit: false } },
+    {
+      schema: { tags: ['health'], summary: 'Prometheus metrics' },
+      config: { scope: 'admin', rateLimit: false },
+    },
     async (_request, reply) => {
       const text = await registry.metrics();
       return reply.type(registry.contentType).send(text);

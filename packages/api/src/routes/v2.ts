@@ -64,7 +64,7 @@ export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise
           },
         },
       },
-      config: { rateLimit: false },
+      config: { scope: 'public', rateLimit: false },
     },
     async () => ({ name: 'mlapi', version: SERVER_VERSION, extensions: [] }),
   );
@@ -76,7 +76,7 @@ export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise
         tags: ['oip-v2'],
         response: { 200: { type: 'object', properties: { live: { type: 'boolean' } } } },
       },
-      config: { rateLimit: false },
+      config: { scope: 'public', rateLimit: false },
     },
     async () => ({ live: true }),
   );
@@ -91,7 +91,7 @@ export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise
           ...errorResponses,
         },
       },
-      config: { rateLimit: false },
+      config: { scope: 'public', rateLimit: false },
     },
     async () => {
       if (!state.ready()) throw new ApiError('UNAVAILABLE', 'the gateway is not ready');

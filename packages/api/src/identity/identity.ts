@@ -1,0 +1,188 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { RouteScope } from '../console/route-scope.js';
+import { ApiError } from '../errors.js';
+import { credentialOf } from './api-key.js';
+import type { Authenticator } from './authenticator.js';
+import { ANONYMOUS, type KeyMetrics, NO_KEY } from './key-metrics.js';
+import { allowsModel, type Caller, type CallerLimits } from './key-record.js';
+import { rateLimitHeaders, secondsUntil } from './rate-limit-headers.js';
+import { requestRows } from './request-rows.js';
+import type { UsageLimiter } from './usage-limiter.js';
+import { type UsageWindows, usageWindows } from './usage-windows.js';
+import '../console/route-scope.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false: never counted against the caller's limits (probes, docs, the console). */
+    rateLimit?: boolean;
+    /** Any valid key may call the route, whatever its scopes (GET /v1/usage). */
+    anyKey?: boolean;
+  }
+  interface FastifyRequest {
+    /** Who is calling; null on public routes. */
+    caller: Caller | null;
+    /** What this request consumed, so an unanswered one gives its rows back. */
+    consumed: { rows: number; windows: UsageWindows } | null;
+  }
+}
+
+export interface IdentityOptions {
+  config: Config;
+  /** null when AUTH=off. */
+  authenticator: Authenticator | null;
+  limiter: UsageLimiter;
+  metrics: KeyMetrics;
+  /** Counts a limiter call that failed (the request is served). */
+  onLimiterError: (err: unknown) => void;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** Routes with no declared scope are model routes: the safe default needs a key. */
+const DEFAULT_SCOPE: RouteScope = 'predict';
+
+/**
+ * Identity, scopes and limits as hooks on every route (DESIGN.md, "Identity"):
+ * onRequest finds the caller and checks the route's scope (401, 403); preHandler, once the body
+ * is validated, checks the model and consumes the request and its rows (403, 429); onResponse
+ * counts per key and gives back the rows of a request that was not answered.
+ */
+export function installIdentity(app: FastifyInstance, options: IdentityOptions): void {
+  const { config, authenticator, limiter, metrics } = options;
+  const now = options.now ?? Date.now;
+  const defaultLimits: CallerLimits = {
+    requestsPerMinute: config.rateLimitMax > 0 ? config.rateLimitMax : null,
+    rowsPerDay: config.rowsPerDay > 0 ? config.rowsPerDay : null,
+    rowsPerMonth: config.rowsPerMonth > 0 ? config.rowsPerMonth : null,
+  };
+  app.decorateRequest('caller', null);
+  app.decorateRequest('consumed', null);
+
+  app.addHook('onRequest', async (request) => {
+    const routeConfig = request.routeOptions.config;
+    // No route matched: the not-found handler answers, and no credential is needed to learn it.
+    if (request.routeOptions.url === undefined) return;
+    const scope = routeConfig.scope ?? DEFAULT_SCOPE;
+    if (scope === 'public') return;
+    if (authenticator === null) {
+      request.caller = {
+        keyId: null,
+        subject: `ip:${request.ip}`,
+        models: ['*'],
+        scopes: ['predict', 'jobs', 'admin'],
+        limits: defaultLimits,
+      };
+      return;
+    }
+    const credential = credentialOf(request.headers, config.apiKeyHeader);
+    let caller: Caller;
+    try {
+      caller = await authenticator.authenticate(credential);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'UNAUTHENTICATED') {
+        // Refused credentials share one label: made-up ids would grow the scrape.
+        metrics.requests.inc({ key_id: NO_KEY, status: 401 });
+      }
+      throw err;
+    }
+    request.caller = caller;
+    if (!routeConfig.anyKey && !caller.scopes.includes(scope as 'predict' | 'jobs' | 'admin')) {
+      throw new ApiError('FORBIDDEN', `this key lacks the ${scope} scope`);
+    }
+  });
+
+  app.addHook('preHandler', async (request, reply) => {
+    const caller = request.caller;
+    if (caller === null) return;
+    const scope = request.routeOptions.config.scope ?? DEFAULT_SCOPE;
+    // Admin routes name a model to manage it, not to call it.
+    const model = scope === 'admin' ? undefined : modelOf(request);
+    if (model !== undefined && !allowsModel(caller.models, model)) {
+      throw new ApiError('FORBIDDEN', `this key may not call model ${model}`);
+    }
+    if (request.routeOptions.config.rateLimit === false || scope === 'admin') return;
+    const { limits } = caller;
+    if (
+      limits.requestsPerMinute === null &&
+      limits.rowsPerDay === null &&
+      limits.rowsPerMonth === null
+    ) {
+      return;
+    }
+    const at = now();
+    const windows = usageWindows(at, config.rateLimitWindowMs);
+    const rows = requestRows(request.body);
+    let decision: Awaited<ReturnType<UsageLimiter['consume']>>;
+    try {
+      decision = await limiter.consume(caller.subject, limits, rows, windows);
+    } catch (err) {
+      // Refusing every request because the counters are down would be worse than not counting.
+      options.onLimiterError(err);
+      decision = { refusal: null, usage: null };
+    }
+    const headers = rateLimitHeaders(limits, decision.usage, windows, at);
+    if (headers !== null) {
+      reply.header('ratelimit-policy', headers.policy);
+      reply.header('ratelimit', headers.state);
+    }
+    switch (decision.refusal) {
+      case null:
+        if (decision.usage !== null && rows > 0) request.consumed = { rows, windows };
+        return;
+      case 'requests':
+        throw new ApiError(
+          'RATE_LIMITED',
+          `more than ${limits.requestsPerMinute} requests in the window`,
+          {
+            retryAfterSeconds: secondsUntil(windows.requestsResetAt, at),
+          },
+        );
+      case 'day':
+        throw new ApiError(
+          'QUOTA_EXCEEDED',
+          `the ${limits.rowsPerDay} rows of today's quota would be passed`,
+          {
+            retryAfterSeconds: secondsUntil(windows.dayResetAt, at),
+          },
+        );
+      case 'month':
+        throw new ApiError(
+          'QUOTA_EXCEEDED',
+          `the ${limits.rowsPerMonth} rows of this month's quota would be passed`,
+          {
+            retryAfterSeconds: secondsUntil(windows.monthResetAt, at),
+          },
+        );
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const caller = request.caller;
+    if (caller === null) return;
+    const label =
+      caller.keyId === null
+        ? caller.subject === 'admin'
+          ? 'admin'
+          : ANONYMOUS
+        : metrics.label(caller.keyId);
+    metrics.requests.inc({ key_id: label, status: reply.statusCode });
+    const consumed = request.consumed;
+    if (consumed === null) return;
+    if (reply.statusCode < 400) {
+      metrics.rows.inc({ key_id: label }, consumed.rows);
+      return;
+    }
+    // Rows that were not answered are not owed.
+    limiter.refund(caller.subject, consumed.rows, consumed.windows).catch(options.onLimiterError);
+  });
+}
+
+/** The model a request names: the path's `{model}`, else `/predict`'s `model_name`. */
+function modelOf(request: FastifyRequest): string | undefined {
+  const params = request.params as { model?: unknown } | undefined;
+  if (typeof params?.model === 'string') return params.model;
+  const body = request.body as { model_name?: unknown } | undefined;
+  return typeof body?.model_name === 'string' ? body.model_name : undefined;
+}

@@ -1,0 +1,45 @@
+import type { CallerLimits } from './key-record.js';
+import type { UsageWindows } from './usage-windows.js';
+
+/** What a caller has used in the current windows. */
+export interface Usage {
+  readonly requests: number;
+  readonly rowsToday: number;
+  readonly rowsThisMonth: number;
+}
+
+/** Which limit refused a request; null: none did. */
+export type Refusal = 'requests' | 'day' | 'month' | null;
+
+export interface LimitDecision {
+  readonly refusal: Refusal;
+  /** Usage after the request (when allowed) or as it stood (when refused); null: unknown. */
+  readonly usage: Usage | null;
+}
+
+/**
+ * Checks and consumes a caller's request and rows in one atomic step, shared by every replica
+ * (Redis) or by this process (embedded). A refused request consumes nothing.
+ */
+export interface UsageLimiter {
+  consume(
+    subject: string,
+    limits: CallerLimits,
+    rows: number,
+    windows: UsageWindows,
+  ): Promise<LimitDecision>;
+  /** Gives back rows consumed for a request that was not answered. */
+  refund(subject: string, rows: number, windows: UsageWindows): Promise<void>;
+  usage(subject: string, windows: UsageWindows): Promise<Usage>;
+}
+
+/** The counters' names; the hash tag keeps one caller's counters in one cluster slot. */
+export function counterKeys(subject: string, windows: UsageWindows): [string, string, string] {
+  const base = `mlapi:v1:use:{${subject}}:`;
+  return [base + windows.requestsId, base + windows.dayId, base + windows.monthId];
+}
+
+/** A counter outlives its window by this much, so a late refund finds it. */
+export const EXPIRY_SLACK_MS = 60_000;
+
+export const REFUSAL_BY_CODE: readonly Refusal[] = [null, 'requests', 'day', 'month'];
