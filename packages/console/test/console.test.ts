@@ -26,7 +26,10 @@ import {
 // the whole file: both are slow to start on two cores.
 const cleanup = new Cleanup();
 t.teardown(() => cleanup.run());
-const { amqpUrl, gateway } = await startStack(cleanup);
+// A pepper makes the gateway serve the key routes (AUTH stays off), so the Keys page is offered.
+const { amqpUrl, gateway } = await startStack(cleanup, {
+  API_KEY_PEPPER: unique('pepper').padEnd(40, 'p'),
+});
 const browser = await launch();
 cleanup.add(() => browser.close());
 const routes = await servedRoutes(gateway.url);
@@ -289,7 +292,7 @@ t.test(
     // Open when there is no key yet; a click on its summary would then close it.
     if ((await form.getAttribute('open')) === null) await form.locator('summary').click();
     const name = unique('console-key');
-    await form.getByLabel('Name').fill(name);
+    await form.getByLabel('Name', { exact: true }).fill(name);
     await w.page.getByRole('button', { name: 'Create key' }).click();
     const shown = w.page.getByTestId('new-key');
     await shown.waitFor();

@@ -94,8 +94,10 @@ export function installIdentity(app: FastifyInstance, options: IdentityOptions):
   });
 
   app.addHook('preHandler', async (request, reply) => {
-    const caller = request.caller;
-    if (caller === null) return;
+    // undefined, not null, on the routes of plugins registered before this one's decorator
+    // (Swagger UI's): those are public, and no caller is ever needed there.
+    const caller = request.caller as Caller | null | undefined;
+    if (caller === null || caller === undefined) return;
     const scope = request.routeOptions.config.scope ?? DEFAULT_SCOPE;
     // Admin routes name a model to manage it, not to call it.
     const model = scope === 'admin' ? undefined : modelOf(request);
@@ -159,8 +161,10 @@ export function installIdentity(app: FastifyInstance, options: IdentityOptions):
   });
 
   app.addHook('onResponse', async (request, reply) => {
-    const caller = request.caller;
-    if (caller === null) return;
+    // undefined, not null, on the routes of plugins registered before this one's decorator
+    // (Swagger UI's): those are public, and no caller is ever needed there.
+    const caller = request.caller as Caller | null | undefined;
+    if (caller === null || caller === undefined) return;
     const label =
       caller.keyId === null
         ? caller.subject === 'admin'

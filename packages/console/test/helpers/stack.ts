@@ -140,6 +140,12 @@ export async function startGateway(
     if (proc.child.exitCode !== null) {
       throw new Error(`the gateway exited (${proc.child.exitCode}): ${proc.output()}`);
     }
+    // An admin-only key may not call model routes (403): a keyed gateway is waited on by its
+    // readiness, which needs the broker and presence.
+    if (env.ADMIN_API_KEY !== undefined) {
+      const res = await fetch(`${url}/health/ready`).catch(() => null);
+      return res?.status === 200;
+    }
     for (const m of models) {
       const res = await fetch(`${url}/v2/models/${m}/ready`, { headers }).catch(() => null);
       if (res?.status !== 200) return false;
