@@ -32,6 +32,18 @@ export interface Config {
   readonly trafficPolicyFile: string | null;
   /** Shadow calls in flight at once; a sampled call beyond it is dropped and counted. */
   readonly shadowMaxInFlight: number;
+  /** Rows one job may hold. */
+  readonly jobMaxRows: number;
+  /** Rows per chunk message of a job; keep it at or below the workers' MAX_ROWS_PER_REQUEST. */
+  readonly jobChunkRows: number;
+  /** How long a finished job's state and results are kept. */
+  readonly jobResultTtlSeconds: number;
+  /** A job no worker has started within this expires. */
+  readonly jobQueueTtlSeconds: number;
+  /** HMAC-SHA256 key signing webhook callbacks; null: callbacks go unsigned. */
+  readonly jobWebhookSecret: string | null;
+  /** Directory of the embedded job store, used when there is no Redis. */
+  readonly jobStoreDir: string;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -69,6 +81,12 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   trustProxy: false,
   trafficPolicyFile: null,
   shadowMaxInFlight: 64,
+  jobMaxRows: 1_000_000,
+  jobChunkRows: 1024,
+  jobResultTtlSeconds: 86_400,
+  jobQueueTtlSeconds: 3600,
+  jobWebhookSecret: null,
+  jobStoreDir: '.mlapi/jobs',
 });
 
 /** Thrown for a bad environment variable; `variable` names it. */
@@ -125,6 +143,14 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `expected true/false/1/0, got "${raw}"`);
 }
 
+/** A signing key: short ones are guessable, so they are refused rather than used. */
+function secret(env: Env, name: string): string | null {
+  const raw = present(env, name);
+  if (raw === undefined) return null;
+  if (raw.length < 16) throw new ConfigError(name, 'expected at least 16 characters');
+  return raw;
+}
+
 /**
  * Reads and checks the gateway's environment. Unset variables take the defaults in
  * {@link DEFAULT_CONFIG}, which run locally against a broker on 127.0.0.1 with nothing set.
@@ -163,6 +189,18 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: bool(env, 'TRUST_PROXY', d.trustProxy),
     trafficPolicyFile: present(env, 'TRAFFIC_POLICY_FILE') ?? d.trafficPolicyFile,
     shadowMaxInFlight: int(env, 'SHADOW_MAX_IN_FLIGHT', d.shadowMaxInFlight, 0, 100_000),
+    jobMaxRows: int(env, 'JOB_MAX_ROWS', d.jobMaxRows, 1, 100_000_000),
+    jobChunkRows: int(env, 'JOB_CHUNK_ROWS', d.jobChunkRows, 1, 65_536),
+    jobResultTtlSeconds: int(
+      env,
+      'JOB_RESULT_TTL_SECONDS',
+      d.jobResultTtlSeconds,
+      60,
+      365 * 86_400,
+    ),
+    jobQueueTtlSeconds: int(env, 'JOB_QUEUE_TTL_SECONDS', d.jobQueueTtlSeconds, 1, 30 * 86_400),
+    jobWebhookSecret: secret(env, 'JOB_WEBHOOK_SECRET'),
+    jobStoreDir: present(env, 'JOB_STORE_DIR') ?? d.jobStoreDir,
   };
   if (config.deadlineDefaultMs > config.deadlineMaxMs) {
     throw new ConfigError('DEADLINE_DEFAULT_MS', 'must not exceed DEADLINE_MAX_MS');

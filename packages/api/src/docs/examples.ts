@@ -49,3 +49,10 @@ export const v2InferBodyExamples = {
     },
   },
 };
+
+export const jobBodyExamples = {
+  'two-rows': {
+    summary: 'A (small) job of two rows for the fast model',
+    value: { model_name: 'fast', input_data: [SETOSA, VIRGINICA] },
+  },
+};
