@@ -147,7 +147,9 @@ export class FileJobStore implements JobStore {
         (text) => JSON.parse(text) as IdempotencyEntry & { expires_at: number },
         () => null,
       );
-      if (held !== null && held.expires_at > Date.now()) return held;
+      if (held !== null && held.expires_at > Date.now()) {
+        return { job_id: held.job_id, body_hash: held.body_hash };
+      }
       const entry = { job_id: jobId, body_hash: null, expires_at: Date.now() + this.#ttlMs };
       await atomicWrite(path, JSON.stringify(entry));
       return null;

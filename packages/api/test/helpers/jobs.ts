@@ -62,7 +62,9 @@ export async function startJobGateway(
   } else {
     store = new FileJobStore(dir, config.jobResultTtlSeconds);
   }
-  const app = await buildApp(config, { ...owned.deps, redis, jobStore: store });
+  // Its own results queue: gateways sharing a vhost must not take each other's results.
+  const jobResultsQueue = unique('mlapi.jobs.results');
+  const app = await buildApp(config, { ...owned.deps, redis, jobStore: store, jobResultsQueue });
   t.teardown(async () => {
     await app.close();
     await owned.close();
@@ -123,4 +125,70 @@ export function irisRows(count: number, seed = 1): number[][] {
 
 export function ndjson(rows: readonly (readonly number[])[]): string {
   return `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
+}
+
+/** Reads an event stream until `stop` says so or it ends; returns the events seen. */
+export async function readEvents(
+  url: string,
+  headers: Record<string, string>,
+  stop: (events: SseEvent[]) => boolean,
+): Promise<SseEvent[]> {
+  const abort = new AbortController();
+  const res = await fetch(url, { headers, signal: abort.signal });
+  if (res.status !== 200 || res.body === null) throw new Error(`events: HTTP ${res.status}`);
+  const events: SseEvent[] = [];
+  let text = '';
+  const decoder = new TextDecoder();
+  try {
+    for await (const piece of res.body) {
+      text += decoder.decode(piece as Uint8Array, { stream: true });
+      let end = text.indexOf('\n\n');
+      while (end >= 0) {
+        const block = text.slice(0, end);
+        text = text.slice(end + 2);
+        end = text.indexOf('\n\n');
+        const fields = Object.fromEntries(
+          block
+            .split('\n')
+            .filter((l) => !l.startsWith(':') && l.includes(': '))
+            .map((l) => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]),
+        );
+        const { id, event, data } = fields;
+        if (id === undefined || event === undefined || data === undefined) continue;
+        events.push({ id: Number(id), event, data: JSON.parse(data) });
+        if (stop(events)) return events;
+      }
+    }
+  } finally {
+    abort.abort();
+  }
+  return events;
+}
+
+export interface SseEvent {
+  id: number;
+  event: string;
+  data: { status: string; rows_done: number; rows_total: number | null };
+}
+
+export async function submitJson(base: string, body: object, headers: Record<string, string> = {}) {
+  const res = await fetch(`${base}/v1/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as { job_id: string; code?: string } };
+}
+
+export async function submitNdjson(
+  base: string,
+  query: string,
+  rows: readonly (readonly number[])[],
+) {
+  const res = await fetch(`${base}/v1/jobs?${query}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body: ndjson(rows),
+  });
+  return { status: res.status, body: (await res.json()) as { job_id: string; code?: string } };
 }
