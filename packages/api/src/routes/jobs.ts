@@ -124,7 +124,7 @@ export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions)
             [NDJSON]: { schema: { description: 'One JSON array of numbers a line' } },
           },
         },
-        response: { 202: accepted, 200: accepted, ...errorResponses },
+        response: { 202: accepted, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -148,9 +148,10 @@ export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions)
       });
       const statusUrl = `/v1/jobs/${job.job_id}`;
       reply.header('location', statusUrl);
-      // A replayed Idempotency-Key answers what the first request answered, with a 200.
+      // A replayed Idempotency-Key answers what the first request answered: the same job.
+      if (!created) request.log.debug({ job_id: job.job_id }, 'idempotent replay');
       return reply
-        .status(created ? 202 : 200)
+        .status(202)
         .send({ job_id: job.job_id, status: job.status, status_url: statusUrl });
     },
   );
