@@ -11,9 +11,13 @@ t.test(
     const amqpUrl = await privateVhost(t);
     spawnWorker(t, join(ROOT, 'models', 'intermediate'), { AMQP_URL: amqpUrl });
     const gw = await startJobGateway(t, amqpUrl, 'file', await storeDir(t));
-    await waitFor('a live worker', async () => {
-      return (await fetch(`${gw.base}/v2/models/intermediate/ready`)).status === 200;
-    });
+    await waitFor(
+      'a live worker',
+      async () => {
+        return (await fetch(`${gw.base}/v2/models/intermediate/ready`)).status === 200;
+      },
+      90_000,
+    );
     const rows = irisRows(100_000, 31);
     const submitted = await submitNdjson(gw.base, 'model_name=intermediate', rows);
     t.equal(submitted.status, 202);

@@ -21,9 +21,13 @@ const WORKER_METRICS_PORT = 34010;
 const RECEIVER_PORT = 34011;
 
 async function live(base: string, model: string) {
-  await waitFor(`a live ${model} worker`, async () => {
-    return (await fetch(`${base}/v2/models/${model}/ready`)).status === 200;
-  });
+  await waitFor(
+    `a live ${model} worker`,
+    async () => {
+      return (await fetch(`${base}/v2/models/${model}/ready`)).status === 200;
+    },
+    90_000,
+  );
 }
 
 for (const kind of STORE_KINDS) {

@@ -18,10 +18,14 @@ for (const kind of STORE_KINDS) {
     const gw = await startJobGateway(t, amqpUrl, kind, await storeDir(t), {
       JOB_CHUNK_ROWS: '100',
     });
-    await waitFor('a live fast worker', async () => {
-      const res = await fetch(`${gw.base}/v2/models/fast/ready`);
-      return res.status === 200;
-    });
+    await waitFor(
+      'a live fast worker',
+      async () => {
+        const res = await fetch(`${gw.base}/v2/models/fast/ready`);
+        return res.status === 200;
+      },
+      90_000,
+    );
     const rows = irisRows(1050, 7);
     const res = await fetch(`${gw.base}/v1/jobs?model_name=fast`, {
       method: 'POST',

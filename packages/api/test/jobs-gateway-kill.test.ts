@@ -34,10 +34,14 @@ for (const kind of STORE_KINDS) {
       };
       const base = `http://127.0.0.1:${GATEWAY_PORT}`;
       const up = () =>
-        waitFor('the gateway', async () => {
-          const res = await fetch(`${base}/v2/models/slow/ready`).catch(() => null);
-          return res?.status === 200;
-        });
+        waitFor(
+          'the gateway',
+          async () => {
+            const res = await fetch(`${base}/v2/models/slow/ready`).catch(() => null);
+            return res?.status === 200;
+          },
+          90_000,
+        );
       const first = spawnNode(t, API_MAIN, env);
       await up();
       const rows = irisRows(30_000, 21);

@@ -19,9 +19,13 @@ t.test('a worker SIGKILLed mid-job; another takes over, every row once', async (
   const gw = await startJobGateway(t, amqpUrl, 'redis', await storeDir(t), {
     JOB_CHUNK_ROWS: '100',
   });
-  await waitFor('a live worker', async () => {
-    return (await fetch(`${gw.base}/v2/models/slow/ready`)).status === 200;
-  });
+  await waitFor(
+    'a live worker',
+    async () => {
+      return (await fetch(`${gw.base}/v2/models/slow/ready`)).status === 200;
+    },
+    90_000,
+  );
   const rows = irisRows(30_000, 23);
   const submitted = await submitNdjson(gw.base, 'model_name=slow', rows);
   const id = submitted.body.job_id;

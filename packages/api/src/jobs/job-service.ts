@@ -179,8 +179,7 @@ export class JobService {
       const message = `not started within ${this.#o.queueTtlSeconds} s (JOB_QUEUE_TTL_SECONDS)`;
       await this.#end(id, 'expired', { code: 'TIMEOUT', message }, ['queued']);
     }
-    const prune = (this.#o.store as { prune?: (now: number) => Promise<void> }).prune;
-    await prune?.call(this.#o.store, now);
+    await this.#o.store.prune(now);
   }
 
   /** Moves an active job to a terminal state; the winner stops its chunks and sends the webhook. */

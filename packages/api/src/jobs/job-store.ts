@@ -120,6 +120,8 @@ export interface JobStore {
   setIdempotencyHash(owner: string, key: string, bodyHash: string): Promise<void>;
   /** Forgets a key whose upload failed, so the caller may retry with it. */
   releaseIdempotency(owner: string, key: string): Promise<void>;
+  /** Deletes jobs past their retention (a no-op where the backend expires them itself). */
+  prune(now: number): Promise<void>;
 }
 
 /** The view clients see in `GET /v1/jobs/{id}` (times as ISO strings). */

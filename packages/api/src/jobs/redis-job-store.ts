@@ -252,6 +252,9 @@ export class RedisJobStore implements JobStore {
   async releaseIdempotency(owner: string, key: string): Promise<void> {
     await this.#redis.del(idempotencyKey(owner, key));
   }
+
+  /** Redis expires every job key by itself (EXPIRE on each change). */
+  async prune(_now: number): Promise<void> {}
 }
 
 /** The key is hashed: a caller's Idempotency-Key never lands in Redis as it was sent. */
