@@ -19,6 +19,13 @@ import { createDeps } from './deps.js';
 import { type ErrorBody, toApiError } from './errors.js';
 import { createIdentity } from './identity/create-identity.js';
 import type { KeyStore } from './identity/key-store.js';
+import { registerBacklogMetric } from './jobs/backlog-metric.js';
+import { FileJobStore } from './jobs/file-job-store.js';
+import { JobBroker } from './jobs/job-broker.js';
+import { JobService } from './jobs/job-service.js';
+import type { JobStore } from './jobs/job-store.js';
+import { RedisJobStore } from './jobs/redis-job-store.js';
+import { WebhookSender } from './jobs/webhook.js';
 import { createLogger } from './logger.js';
 import { GatewayMetrics, type RpcMetricsSource } from './metrics.js';
 import { PredictionService, type Predictor, type RpcCaller } from './predictor.js';
@@ -32,6 +39,7 @@ import { adminKeyRoutes } from './routes/admin-keys.js';
 import { aliasRoutes } from './routes/aliases.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
+import { jobRoutes } from './routes/jobs.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { predictRoutes } from './routes/predict.js';
 import { statsRoutes } from './routes/stats.js';
@@ -78,6 +86,13 @@ export interface AppDeps {
   keyStore?: KeyStore;
   /** Queue depths for the console's stats; absent or null: reported as unknown. */
   queueDepth?: QueueDepthSource | null;
+  /**
+   * Where jobs live. Default: Redis when `redis` is given (the state Redis once it is split
+   * from the cache), else files under JOB_STORE_DIR.
+   */
+  jobStore?: JobStore;
+  /** The durable queue job results come back on. Default `mlapi.jobs.results`; tests use their own. */
+  jobResultsQueue?: string;
 }
 
 declare module 'fastify' {
@@ -303,6 +318,34 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
   app.addHook('onClose', () => identity.close());
   identity.install(app);
 
+  const jobs = new JobService({
+    store:
+      deps.jobStore ??
+      (stateRedis !== null
+        ? new RedisJobStore(stateRedis, config.jobResultTtlSeconds)
+        : new FileJobStore(config.jobStoreDir, config.jobResultTtlSeconds)),
+    broker: new JobBroker({
+      url: config.amqpUrl,
+      connectionName: 'mlapi-api-jobs',
+      logger: logger.child({ component: 'jobs' }),
+      resultPrefetch: 32,
+      ...(deps.jobResultsQueue !== undefined ? { resultsQueue: deps.jobResultsQueue } : {}),
+    }),
+    predictor,
+    webhook: new WebhookSender({
+      secret: config.jobWebhookSecret,
+      logger: logger.child({ component: 'webhook' }),
+    }),
+    logger: logger.child({ component: 'jobs' }),
+    chunkRows: config.jobChunkRows,
+    maxRows: config.jobMaxRows,
+    queueTtlSeconds: config.jobQueueTtlSeconds,
+  });
+  app.addHook('onReady', () => jobs.start());
+  app.addHook('onClose', () => jobs.close());
+  if (deps.queueDepth != null)
+    registerBacklogMetric(metrics.registry, deps.registry, deps.queueDepth);
+
   const ctx: RouteContext = {
     config,
     predictor,
@@ -322,6 +365,7 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
   if (identity.admin !== null) {
     await app.register(adminKeyRoutes, { admin: identity.admin, usage: identity.usage });
   }
+  await app.register(jobRoutes, { jobs, maxRows: config.jobMaxRows, eventPollMs: 200 });
   app.get('/openapi.json', { schema: { hide: true }, config: { scope: 'public' } }, async () =>
     app.swagger(),
   );

@@ -75,6 +75,18 @@ export interface Config {
   readonly presenceSilenceMs: number;
   /** The longest an announcement counts as live, whatever interval it claims. */
   readonly presenceMaxLivenessMs: number;
+  /** Rows one job may hold. */
+  readonly jobMaxRows: number;
+  /** Rows per chunk message of a job; keep it at or below the workers' MAX_ROWS_PER_REQUEST. */
+  readonly jobChunkRows: number;
+  /** How long a finished job's state and results are kept. */
+  readonly jobResultTtlSeconds: number;
+  /** A job no worker has started within this expires. */
+  readonly jobQueueTtlSeconds: number;
+  /** HMAC-SHA256 key signing webhook callbacks; null: callbacks go unsigned. */
+  readonly jobWebhookSecret: string | null;
+  /** Directory of the embedded job store, used when there is no Redis. */
+  readonly jobStoreDir: string;
 }
 
 export type AuthMode = 'off' | 'keys';
@@ -131,6 +143,12 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   httpRequestTimeoutMs: 30_000,
   presenceSilenceMs: 10_000,
   presenceMaxLivenessMs: 30_000,
+  jobMaxRows: 1_000_000,
+  jobChunkRows: 1024,
+  jobResultTtlSeconds: 86_400,
+  jobQueueTtlSeconds: 3600,
+  jobWebhookSecret: null,
+  jobStoreDir: '.mlapi/jobs',
 });
 
 /** Thrown for a bad environment variable; `variable` names it. */
@@ -203,6 +221,14 @@ function secret(env: Env, name: string): string | undefined {
   const raw = present(env, name);
   if (raw === undefined) return undefined;
   if (raw.length < 32) throw new ConfigError(name, 'must be 32 characters or more');
+  return raw;
+}
+
+/** A signing key: short ones are guessable, so they are refused rather than used. */
+function signingKey(env: Env, name: string): string | null {
+  const raw = present(env, name);
+  if (raw === undefined) return null;
+  if (raw.length < 16) throw new ConfigError(name, 'expected at least 16 characters');
   return raw;
 }
 
@@ -288,6 +314,18 @@ export function loadConfig(env: Env = process.env): Config {
       100,
       3_600_000,
     ),
+    jobMaxRows: int(env, 'JOB_MAX_ROWS', d.jobMaxRows, 1, 100_000_000),
+    jobChunkRows: int(env, 'JOB_CHUNK_ROWS', d.jobChunkRows, 1, 65_536),
+    jobResultTtlSeconds: int(
+      env,
+      'JOB_RESULT_TTL_SECONDS',
+      d.jobResultTtlSeconds,
+      60,
+      365 * 86_400,
+    ),
+    jobQueueTtlSeconds: int(env, 'JOB_QUEUE_TTL_SECONDS', d.jobQueueTtlSeconds, 1, 30 * 86_400),
+    jobWebhookSecret: signingKey(env, 'JOB_WEBHOOK_SECRET'),
+    jobStoreDir: present(env, 'JOB_STORE_DIR') ?? d.jobStoreDir,
   };
   if (config.stateRedisRequireDurable && config.stateRedisUrl === null) {
     // Durability asked for, yet state would live in process memory and die with it.

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import {
@@ -280,6 +281,8 @@ t.test(
       AUTH: 'keys',
       ADMIN_API_KEY: admin,
       API_KEY_PEPPER: unique('pepper').padEnd(40, 'p'),
+      // Its own embedded key store, not the checkout's .mlapi-state.
+      STATE_DIR: join(tmpdir(), unique('console-keys')),
     });
     const w = await openPage(browser, DESKTOP);
     t.teardown(() => w.close());
@@ -289,8 +292,12 @@ t.test(
     await w.page.getByRole('link', { name: 'Keys and usage' }).click();
     const form = w.page.locator('details', { hasText: 'Create a key' });
     await form.waitFor();
-    // Open when there is no key yet; a click on its summary would then close it.
-    if ((await form.getAttribute('open')) === null) await form.locator('summary').click();
+    // Open by itself when there is no key yet, where a click on its summary would close it; the
+    // key list loads after the first render, so check again until it stays open.
+    await waitFor('the create-key form to open', 10_000, async () => {
+      if ((await form.getAttribute('open')) === null) await form.locator('summary').click();
+      return (await form.getAttribute('open')) !== null;
+    });
     const name = unique('console-key');
     await form.getByLabel('Name', { exact: true }).fill(name);
     await w.page.getByRole('button', { name: 'Create key' }).click();

@@ -8,6 +8,14 @@ export {
 } from './api-keys.js';
 export type { WireErrorCode } from './error-codes.js';
 export { isWireErrorCode, WIRE_ERROR_CODES } from './error-codes.js';
+export type { JobCancel, JobChunk, JobChunkResult } from './jobs.js';
+export {
+  JOB_CANCEL_EXCHANGE,
+  JOB_CHUNK_METHOD,
+  JOB_QUEUE_OPTIONS,
+  JOB_RESULTS_QUEUE,
+  jobQueue,
+} from './jobs.js';
 export type { ModelManifest, ModelSpec, TensorSpec, WorkerPresenceMeta } from './manifest.js';
 export { ManifestError, PROBABILITIES_OUTPUT, parseManifest } from './manifest.js';
 export {

@@ -20,6 +20,8 @@ export interface WorkerConfig {
   readonly maxRowsPerRequest: number;
   readonly announceIntervalMs: number;
   readonly intraOpThreads: number;
+  /** Job chunks taken at once and inferred as one batch; 0: this worker takes no job chunks. */
+  readonly jobPrefetch: number;
   readonly logLevel: LogLevel;
 }
 
@@ -104,6 +106,7 @@ export function parseConfig(env: Env): WorkerConfig {
     announceIntervalMs: integer(env, 'ANNOUNCE_INTERVAL_MS', 1000, 50, 3_600_000),
     // 0 lets onnxruntime pick one thread per core.
     intraOpThreads: integer(env, 'INTRA_OP_THREADS', 1, 0, 1024),
+    jobPrefetch: integer(env, 'JOB_PREFETCH', 4, 0, 1024),
     logLevel: logLevel(env),
   };
   return Object.freeze(config);

@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { parseConfig, type WorkerConfig } from './config.js';
 import { WorkerError } from './errors.js';
 import { createHealthServer } from './health-server.js';
+import { JobConsumer } from './job-consumer.js';
 import { WorkerMetrics } from './metrics.js';
 import { ModelWorker } from './model-worker.js';
 import { loadModel, type OnnxModel } from './onnx-model.js';
@@ -67,6 +68,19 @@ async function main(): Promise<void> {
     logger: logger.child({ module: 'model-worker', model: name }),
   });
   metrics.bindRpcServer(worker);
+  const jobConsumer =
+    config.jobPrefetch > 0
+      ? new JobConsumer({
+          url: config.amqpUrl,
+          model,
+          gate: worker.gate,
+          prefetch: config.jobPrefetch,
+          batchMaxRows: config.batchMaxRows,
+          connectionName,
+          metrics,
+          logger: logger.child({ module: 'job-consumer', model: name }),
+        })
+      : null;
 
   let stopping = false;
   const ready = (): boolean => !stopping && worker.consuming;
@@ -101,7 +115,7 @@ async function main(): Promise<void> {
       // Readiness is already false. stop() cancels the consumer, then infers, answers and acks
       // everything already taken; the goodbye comes after, because until then this instance is
       // still serving.
-      await worker.stop();
+      await Promise.all([worker.stop(), jobConsumer?.stop()]);
       await presence?.stop();
       metrics.setLoaded(false);
       http.close();
@@ -127,6 +141,14 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
   log.info({ queue: worker.queue }, 'consuming');
+  try {
+    await jobConsumer?.start();
+  } catch (err) {
+    if (stopping) return;
+    log.fatal({ err }, 'cannot consume job chunks');
+    fail(brokerHint(config));
+  }
+  if (jobConsumer !== null) log.info({ queue: jobConsumer.queue }, 'consuming job chunks');
 
   presence = new PresencePublisher({
     url: config.amqpUrl,

@@ -38,6 +38,8 @@ export class WorkerMetrics {
   readonly batchMessages: Histogram<'model_name'>;
   readonly requests: Counter<'model_name'>;
   readonly errors: Counter<'model_name' | 'code'>;
+  readonly jobRows: Counter<'model_name'>;
+  readonly jobChunksSkipped: Counter<'model_name'>;
   readonly #model: string;
   readonly #version: string;
 
@@ -87,6 +89,26 @@ export class WorkerMetrics {
       labelNames: ['model_name', 'code'],
       registers,
     });
+    this.jobRows = new Counter({
+      name: 'job_rows_inferred_total',
+      help: 'Rows of job chunks inferred',
+      labelNames: ['model_name'],
+      registers,
+    });
+    this.jobChunksSkipped = new Counter({
+      name: 'job_chunks_skipped_total',
+      help: 'Job chunks acked without inference because their job was cancelled',
+      labelNames: ['model_name'],
+      registers,
+    });
+  }
+
+  countJobRows(rows: number): void {
+    this.jobRows.inc({ model_name: this.#model }, rows);
+  }
+
+  countJobChunkSkipped(): void {
+    this.jobChunksSkipped.inc({ model_name: this.#model });
   }
 
   setLoaded(loaded: boolean): void {

@@ -7,6 +7,7 @@ import {
   type RpcServerOptions,
 } from '@mlapi/rpc';
 import { BatchPredictor, type InferenceModel } from './batch-predictor.js';
+import { InteractiveGate } from './interactive-gate.js';
 import type { WorkerMetrics } from './metrics.js';
 
 export interface ModelWorkerOptions extends Omit<RpcServerOptions, 'queue' | 'maxBatch'> {
@@ -76,6 +77,8 @@ export function normalizeOptions(options: ModelWorkerOptions): Normalized {
  */
 export class ModelWorker extends RpcServer<unknown, PredictResult> {
   readonly #predictor: BatchPredictor;
+  /** Busy while an interactive batch is inferred; job chunks wait on it (job-consumer.ts). */
+  readonly gate = new InteractiveGate();
 
   constructor(options: ModelWorkerOptions) {
     const o = normalizeOptions(options);
@@ -93,7 +96,10 @@ export class ModelWorker extends RpcServer<unknown, PredictResult> {
   }
 
   protected override async handle(request: unknown, context: RpcContext): Promise<PredictResult> {
-    const [outcome] = await this.#predictor.predict([{ request, context }]);
+    this.gate.enter();
+    const [outcome] = await this.#predictor
+      .predict([{ request, context }])
+      .finally(() => this.gate.leave());
     if (outcome?.ok !== true) throw outcome?.error;
     return outcome.result;
   }
@@ -101,6 +107,7 @@ export class ModelWorker extends RpcServer<unknown, PredictResult> {
   protected override handleBatch(
     items: readonly RpcBatchItem<unknown>[],
   ): Promise<RpcOutcome<PredictResult>[]> {
-    return this.#predictor.predict(items);
+    this.gate.enter();
+    return this.#predictor.predict(items).finally(() => this.gate.leave());
   }
 }

@@ -76,3 +76,10 @@ export const trafficPolicyExamples = {
     value: { weights: { '1': 100 } },
   },
 };
+
+export const jobBodyExamples = {
+  'two-rows': {
+    summary: 'A (small) job of two rows for the fast model',
+    value: { model_name: 'fast', input_data: [SETOSA, VIRGINICA] },
+  },
+};
