@@ -84,19 +84,28 @@ export interface JobStatusBody {
   error: { code: string; message: string } | null;
 }
 
-export async function jobStatus(base: string, id: string): Promise<JobStatusBody> {
-  const res = await fetch(`${base}/v1/jobs/${id}`);
+export async function jobStatus(
+  base: string,
+  id: string,
+  headers: Record<string, string> = {},
+): Promise<JobStatusBody> {
+  const res = await fetch(`${base}/v1/jobs/${id}`, { headers });
   if (res.status !== 200) throw new Error(`status ${res.status}: ${await res.text()}`);
   return (await res.json()) as JobStatusBody;
 }
 
 /** Waits until the job leaves queued/running; returns its final status. */
-export async function settled(base: string, id: string, timeoutMs = 120_000) {
+export async function settled(
+  base: string,
+  id: string,
+  timeoutMs = 120_000,
+  headers: Record<string, string> = {},
+) {
   let last: JobStatusBody | undefined;
   await waitFor(
     `job ${id} to finish`,
     async () => {
-      last = await jobStatus(base, id).catch(() => undefined);
+      last = await jobStatus(base, id, headers).catch(() => undefined);
       return last !== undefined && !['queued', 'running'].includes(last.status);
     },
     timeoutMs,
