@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
+import { FastifyOtelInstrumentation } from '@fastify/otel';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
@@ -22,7 +23,7 @@ import { redisRateLimitStore } from './rate-limit-store.js';
 import type { RedisClient } from './redis-client.js';
 import type { ModelRegistry } from './registry.js';
 import { requestIdFrom } from './request-id.js';
-import { logClientClosed, logUnserved } from './request-log.js';
+import { logClientClosed, logSlow, logUnserved } from './request-log.js';
 import type { GatewayState, RouteContext } from './route-context.js';
 import { routeLabel } from './route-label.js';
 import { docsRoutes } from './routes/docs.js';
@@ -34,6 +35,7 @@ import { trafficRoutes } from './routes/traffic.js';
 import { v1Routes } from './routes/v1.js';
 import { v2Routes } from './routes/v2.js';
 import { errorBody } from './schemas.js';
+import { gatewayTracer } from './tracing/gateway-tracer.js';
 import type { PolicyStore } from './traffic/policy-store.js';
 import { createTraffic } from './traffic/traffic.js';
 import { formatSchemaErrors } from './validation-message.js';
@@ -66,6 +68,9 @@ declare module 'fastify' {
   }
 }
 
+/** Probes and scrapes: frequent, never interesting in a trace. */
+const UNTRACED_ROUTES = new Set(['/health/live', '/health/ready', '/metrics']);
+
 /** The route label of requests that matched no route. */
 const NO_ROUTE = 'NOT_FOUND';
 
@@ -95,6 +100,16 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
     ajv: { customOptions: { coerceTypes: false, allErrors: false, keywords: ['x-examples'] } },
     schemaErrorFormatter: formatSchemaErrors,
   });
+  if (config.tracing) {
+    // First, so the request span is open before any other hook runs. One span per request (and
+    // one for its handler): a span per lifecycle hook would cost more than it tells.
+    const otel = new FastifyOtelInstrumentation({
+      instrumentHooks: false,
+      ignorePaths: (route) => UNTRACED_ROUTES.has(route.url),
+    });
+    await app.register(otel.plugin());
+  }
+  const tracer = config.tracing ? gatewayTracer() : null;
   let deps: AppDeps;
   if (given === undefined) {
     const owned = createDeps(config, logger);
@@ -138,6 +153,7 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
     metrics,
     cacheTtlSeconds: config.cacheTtlSeconds,
     maxRowsPerRequest: config.maxRowsPerRequest,
+    tracer,
     coalescer:
       config.coalesceMaxRows > 0
         ? new Coalescer({
@@ -146,6 +162,7 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
             windowMs: config.coalesceWindowMs,
             metrics: { sent: (members) => metrics.rpcMessageRequests.observe(members) },
             logger: logger.child({ component: 'coalescer' }),
+            tracer,
           })
         : null,
   });
@@ -196,6 +213,9 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
       { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
       'request',
     );
+    if (config.slowRequestMs > 0 && reply.elapsedTime >= config.slowRequestMs) {
+      logSlow(request, route, reply.statusCode, reply.elapsedTime, config.tracing);
+    }
     done();
   });
 

@@ -1,3 +1,5 @@
+import { telemetryProblem, tracingConfigured } from '@mlapi/contracts';
+
 /** The gateway's configuration, read once from the environment at start-up. */
 export interface Config {
   readonly port: number;
@@ -32,6 +34,13 @@ export interface Config {
   readonly trafficPolicyFile: string | null;
   /** Shadow calls in flight at once; a sampled call beyond it is dropped and counted. */
   readonly shadowMaxInFlight: number;
+  /**
+   * Whether the OTEL_* environment configures trace export (an OTLP endpoint); the
+   * OpenTelemetry SDK reads the variables themselves. Off: no SDK and no instrumentation.
+   */
+  readonly tracing: boolean;
+  /** A request slower than this is logged at info with its trace id; 0 logs none. */
+  readonly slowRequestMs: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -69,6 +78,8 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   trustProxy: false,
   trafficPolicyFile: null,
   shadowMaxInFlight: 64,
+  tracing: false,
+  slowRequestMs: 1000,
 });
 
 /** Thrown for a bad environment variable; `variable` names it. */
@@ -163,7 +174,11 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: bool(env, 'TRUST_PROXY', d.trustProxy),
     trafficPolicyFile: present(env, 'TRAFFIC_POLICY_FILE') ?? d.trafficPolicyFile,
     shadowMaxInFlight: int(env, 'SHADOW_MAX_IN_FLIGHT', d.shadowMaxInFlight, 0, 100_000),
+    tracing: tracingConfigured(env),
+    slowRequestMs: int(env, 'SLOW_REQUEST_MS', d.slowRequestMs, 0, 3_600_000),
   };
+  const telemetry = telemetryProblem(env);
+  if (telemetry !== null) throw new ConfigError(telemetry.variable, telemetry.message);
   if (config.deadlineDefaultMs > config.deadlineMaxMs) {
     throw new ConfigError('DEADLINE_DEFAULT_MS', 'must not exceed DEADLINE_MAX_MS');
   }

@@ -4,6 +4,7 @@ import { buildApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { createDeps, type OwnedDeps } from './deps.js';
 import { createLogger } from './logger.js';
+import { startTracing } from './tracing/start-tracing.js';
 
 const RETRY_MAX_MS = 5000;
 
@@ -20,6 +21,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config);
+  // Before the app is built, so its instrumentation finds the SDK's tracer provider.
+  const tracing = config.tracing ? startTracing(process.env, 'mlapi-api') : null;
+  if (tracing !== null) logger.info('tracing on: exporting spans as the OTEL_* variables say');
 
   let stopping = false;
   let owned: OwnedDeps | null = null;
@@ -47,6 +51,8 @@ async function main(): Promise<void> {
       app.mlapi.state.draining = true;
       await app.close(); // stops accepting, lets in-flight requests finish
       await owned?.close();
+      // Flushes the spans still buffered, the last requests' included.
+      await tracing?.shutdown();
       logger.info('stopped');
       process.exitCode = 0;
     } catch (err) {

@@ -12,6 +12,13 @@ export type { PredictRequestBody, PredictResult } from './predict.js';
 export { isPredictResult, PREDICT_METHOD } from './predict.js';
 export type { ModelRef } from './queues.js';
 export { MODEL_QUEUE_PREFIX, modelOfQueue, modelQueue } from './queues.js';
+export type { TelemetryProblem } from './telemetry.js';
+export {
+  OTLP_PROTOCOLS,
+  TRACES_SAMPLERS,
+  telemetryProblem,
+  tracingConfigured,
+} from './telemetry.js';
 export type { AutoRollbackPolicy, ShadowPolicy, TrafficPolicy } from './traffic.js';
 export {
   DEFAULT_AUTO_ROLLBACK,

@@ -1,3 +1,4 @@
+import { telemetryProblem, tracingConfigured } from '@mlapi/contracts';
 import { WorkerError } from './errors.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -18,6 +19,8 @@ export interface WorkerConfig {
   readonly announceIntervalMs: number;
   readonly intraOpThreads: number;
   readonly logLevel: LogLevel;
+  /** Whether the OTEL_* environment configures trace export; the SDK reads the rest itself. */
+  readonly tracing: boolean;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = [
@@ -105,6 +108,9 @@ export function parseConfig(env: Env): WorkerConfig {
     // 0 lets onnxruntime pick one thread per core.
     intraOpThreads: integer(env, 'INTRA_OP_THREADS', 1, 0, 1024),
     logLevel: logLevel(env),
+    tracing: tracingConfigured(env),
   };
+  const telemetry = telemetryProblem(env);
+  if (telemetry !== null) throw bad(telemetry.variable, telemetry.message);
   return Object.freeze(config);
 }

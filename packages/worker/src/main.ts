@@ -11,6 +11,7 @@ import { createHealthServer } from './health-server.js';
 import { WorkerMetrics } from './metrics.js';
 import { ModelWorker } from './model-worker.js';
 import { loadModel, type OnnxModel } from './onnx-model.js';
+import { startTracing } from './start-tracing.js';
 
 function fail(message: string): never {
   process.stderr.write(`mlapi-worker: ${message}\n`);
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
 
   const logger = pino({ level: config.logLevel, base: { service: 'mlapi-worker' } });
   const log = logger.child({ module: 'main' });
+  const tracing = config.tracing ? startTracing(process.env, 'mlapi-worker') : null;
 
   let model: OnnxModel;
   try {
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
     batchMaxRows: config.batchMaxRows,
     maxRowsPerRequest: config.maxRowsPerRequest,
     metrics,
+    tracer: tracing?.tracer ?? null,
     connectionName,
     logger: logger.child({ module: 'model-worker', model: name }),
   });
@@ -117,6 +120,8 @@ async function main(): Promise<void> {
       http.close();
       http.closeAllConnections();
       await model.release();
+      // Flushes the spans still buffered, the last batches' included.
+      await tracing?.shutdown();
       log.info('stopped');
       process.exit(0);
     } catch (err) {
