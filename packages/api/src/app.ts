@@ -15,6 +15,7 @@ import type { QueueDepthSource } from './console/queue-depth.js';
 import { recordingPredictor } from './console/recording-predictor.js';
 import { consoleStatic } from './console/static.js';
 import { createDeps } from './deps.js';
+import { DriftMonitor } from './drift/drift-monitor.js';
 import { ApiError, type ErrorBody, toApiError } from './errors.js';
 import { createLogger } from './logger.js';
 import { GatewayMetrics, type RpcMetricsSource } from './metrics.js';
@@ -154,6 +155,13 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
     cacheTtlSeconds: config.cacheTtlSeconds,
     maxRowsPerRequest: config.maxRowsPerRequest,
     tracer,
+    drift: config.driftMonitoring
+      ? new DriftMonitor({
+          registry: metrics.registry,
+          windowMs: config.driftWindowSeconds * 1000,
+          minRows: config.driftMinRows,
+        })
+      : null,
     coalescer:
       config.coalesceMaxRows > 0
         ? new Coalescer({

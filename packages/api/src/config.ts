@@ -41,6 +41,12 @@ export interface Config {
   readonly tracing: boolean;
   /** A request slower than this is logged at info with its trace id; 0 logs none. */
   readonly slowRequestMs: number;
+  /** Bin live inputs and predictions against each version's training profile. */
+  readonly driftMonitoring: boolean;
+  /** One PSI window; model_input_drift_psi covers the current and the previous one. */
+  readonly driftWindowSeconds: number;
+  /** Recent rows below which no PSI is reported. */
+  readonly driftMinRows: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -80,6 +86,9 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   shadowMaxInFlight: 64,
   tracing: false,
   slowRequestMs: 1000,
+  driftMonitoring: true,
+  driftWindowSeconds: 300,
+  driftMinRows: 100,
 });
 
 /** Thrown for a bad environment variable; `variable` names it. */
@@ -176,6 +185,9 @@ export function loadConfig(env: Env = process.env): Config {
     shadowMaxInFlight: int(env, 'SHADOW_MAX_IN_FLIGHT', d.shadowMaxInFlight, 0, 100_000),
     tracing: tracingConfigured(env),
     slowRequestMs: int(env, 'SLOW_REQUEST_MS', d.slowRequestMs, 0, 3_600_000),
+    driftMonitoring: bool(env, 'DRIFT_MONITORING', d.driftMonitoring),
+    driftWindowSeconds: int(env, 'DRIFT_WINDOW_SECONDS', d.driftWindowSeconds, 1, 86_400),
+    driftMinRows: int(env, 'DRIFT_MIN_ROWS', d.driftMinRows, 1, 1_000_000_000),
   };
   const telemetry = telemetryProblem(env);
   if (telemetry !== null) throw new ConfigError(telemetry.variable, telemetry.message);

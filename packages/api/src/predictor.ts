@@ -10,6 +10,7 @@ import type { Tracer } from '@opentelemetry/api';
 import type { PredictionCache } from './cache/prediction-cache.js';
 import { hashedKey, localKey } from './cache-key.js';
 import type { Coalescer } from './coalescer.js';
+import type { DriftMonitor } from './drift/drift-monitor.js';
 import { ApiError, toApiError } from './errors.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ModelRegistry } from './registry.js';
@@ -88,6 +89,8 @@ export interface PredictionServiceOptions {
   rollback?: RollbackGuard | null;
   /** Records the cache lookup, waits and broker calls of sampled requests; null: tracing off. */
   tracer?: Tracer | null;
+  /** Bins every answer's rows and predictions, cached ones included; null: off. */
+  drift?: DriftMonitor | null;
 }
 
 interface Flight {
@@ -111,6 +114,7 @@ export class PredictionService implements Predictor {
   readonly #shadow: ShadowRunner | null;
   readonly #rollback: RollbackGuard | null;
   readonly #tracer: Tracer | null;
+  readonly #drift: DriftMonitor | null;
   readonly #flights = new Map<string, Flight>();
 
   constructor(options: PredictionServiceOptions) {
@@ -125,6 +129,7 @@ export class PredictionService implements Predictor {
     this.#shadow = options.shadow ?? null;
     this.#rollback = options.rollback ?? null;
     this.#tracer = options.tracer ?? null;
+    this.#drift = options.drift ?? null;
   }
 
   choose(model: string, version?: string, caller = ''): VersionChoice {
@@ -154,6 +159,7 @@ export class PredictionService implements Predictor {
         model_version: prediction.result.model_version,
       };
       this.#metrics.predictions.inc(labels);
+      this.#drift?.record(spec, labels.model_version, request.rows, prediction.result.predictions);
       this.#metrics.latency.observe(labels, (performance.now() - started) / 1000);
       this.#rollback?.record(spec.name, spec.version, false);
       return prediction;

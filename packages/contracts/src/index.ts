@@ -1,3 +1,5 @@
+export type { DriftProfile, FeatureProfile } from './drift-profile.js';
+export { binOf, buildDriftProfile, DRIFT_BINS, psi } from './drift-profile.js';
 export type { WireErrorCode } from './error-codes.js';
 export { isWireErrorCode, WIRE_ERROR_CODES } from './error-codes.js';
 export type { ModelManifest, ModelSpec, TensorSpec, WorkerPresenceMeta } from './manifest.js';

@@ -1,3 +1,4 @@
+import { type DriftProfile, driftProfileProblem } from './drift-profile.js';
 import { isModelName, isModelVersion, MODEL_NAME_PATTERN, MODEL_VERSION_PATTERN } from './names.js';
 
 /** One tensor as `model.json` describes it. */
@@ -43,6 +44,8 @@ export interface ModelSpec {
   readonly sha256: string | null;
   /** Input column names (`width` of them), or empty when the manifest does not name them. */
   readonly features: readonly string[];
+  /** The training data's reference profile, for drift; null when the export wrote none. */
+  readonly drift: DriftProfile | null;
 }
 
 /** What a worker announces as its presence meta. */
@@ -160,6 +163,12 @@ export function parseManifest(value: unknown): { manifest: ModelManifest; spec: 
     throw new ManifestError('features', `must name each of the ${width} input columns`);
   }
 
+  const drift = value.drift;
+  if (drift !== undefined) {
+    const problem = driftProfileProblem(drift, width, classes);
+    if (problem !== null) throw new ManifestError(problem.field, problem.message);
+  }
+
   const manifest: ModelManifest = deepFreeze({
     ...value,
     name,
@@ -182,6 +191,7 @@ export function parseManifest(value: unknown): { manifest: ModelManifest; spec: 
     classes,
     sha256: sha256 ?? null,
     features: Object.freeze([...((features as string[] | undefined) ?? [])]),
+    drift: drift === undefined ? null : (manifest.drift as DriftProfile),
   });
   return { manifest, spec };
 }
