@@ -109,11 +109,27 @@ t.test('the Grafana dashboard parses and every panel queries metrics that exist'
   for (const target of perVersion[0]?.targets ?? []) {
     t.match(target.expr, /model_version="\$version"/, 'each query is of that version');
   }
+  for (const needed of [
+    'model_input_drift_psi',
+    'model_input_bin_total',
+    'model_reference_bin_ratio',
+  ]) {
+    t.ok(queried.has(needed), `the dashboard shows ${needed}`);
+  }
+  const perFeature = dashboard.panels.filter((p: { repeat?: string }) => p.repeat === 'feature');
+  t.equal(perFeature.length, 1, 'one drift panel repeated per feature');
+  t.ok(
+    dashboard.templating.list.some((v: { name: string }) => v.name === 'feature'),
+    'a feature variable drives it',
+  );
+  for (const target of perFeature[0]?.targets ?? []) {
+    t.match(target.expr, /feature="\$feature"/, 'each query is of that feature');
+  }
   const titles = dashboard.panels.map((p: { title: string }) => p.title).join(' | ');
   t.match(titles, /p50.*p95.*p99/, 'latency percentiles');
 });
 
-t.test('the alert rules cover latency, errors, queue depth and live workers', async (t) => {
+t.test('the alert rules cover latency, errors, queue depth, live workers and drift', async (t) => {
   const rule = find(loadManifests(), 'PrometheusRule', 'mlapi');
   const rules: { alert: string; expr: string; for: string }[] = rule?.body.spec.groups.flatMap(
     (g: { rules: unknown[] }) => g.rules,
@@ -130,6 +146,9 @@ t.test('the alert rules cover latency, errors, queue depth and live workers', as
     t.match(byName[canary]?.expr, /model_traffic_share\{role="stable"\}/, `${canary}: vs stable`);
   }
   t.match(byName.MlapiCanaryErrorRate?.expr, /model_prediction_errors_total/);
+  t.match(byName.MlapiInputDrift?.expr, /model_input_drift_psi\) > 0\.2/, 'input drift: PSI > 0.2');
+  t.match(byName.MlapiInputDrift?.expr, /by \(model_name, model_version, feature\)/, 'per feature');
+  t.ok(Number.parseInt(byName.MlapiInputDrift?.for ?? '0', 10) >= 15, 'sustained');
   t.match(byName.MlapiCanaryHighP99?.expr, /histogram_quantile\(0\.99/);
   for (const r of rules) {
     t.ok(r.for, `${r.alert} waits before firing`);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { buildDriftProfile, type DriftProfile } from '@mlapi/contracts';
 import { TrainingError } from './errors.js';
 import type { ExportOptions, NormalizedExportOptions } from './export-options.js';
 import { normalizeOptions } from './export-options.js';
@@ -81,6 +82,7 @@ export async function exportModels(options?: ExportOptions): Promise<ExportResul
       testLabels,
       referenceInputs,
       split,
+      drift: buildDriftProfile(trainRows, trainingSet.labels, FEATURES, LABELS.length),
     });
     exported.push(result.model);
     reference[spec.name] = result.reference;
@@ -109,6 +111,7 @@ async function exportOne(
     testLabels: readonly number[];
     referenceInputs: number[][];
     split: { train: readonly number[]; test: readonly number[] };
+    drift: DriftProfile;
   },
 ): Promise<{ model: ExportedModel; reference: ReferenceEntry }> {
   const log = opts.logger;
@@ -171,6 +174,7 @@ async function exportOne(
         heldOutCorrect: correct,
         ...spec.training,
       },
+      drift: held.drift,
     });
     const dir = join(opts.outDir, spec.name);
     const onnxPath = join(dir, 'model.onnx');

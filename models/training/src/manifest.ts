@@ -1,4 +1,4 @@
-import type { ModelManifest } from '@mlapi/contracts';
+import type { DriftProfile, ModelManifest } from '@mlapi/contracts';
 import { FEATURES } from './iris.js';
 import { INPUT_NAME, IR_VERSION, OPSET, OUTPUT_NAME } from './onnx-export.js';
 
@@ -17,6 +17,8 @@ export interface Manifest extends ModelManifest {
   readonly sha256: string;
   readonly aliases: readonly string[];
   readonly training: Readonly<Record<string, unknown>>;
+  /** The training rows' reference profile (per-feature bins, class counts), for drift. */
+  readonly drift: DriftProfile;
 }
 
 export function buildManifest(fields: {
@@ -30,6 +32,7 @@ export function buildManifest(fields: {
   flopsPerRow: number;
   sha256: string;
   training: Readonly<Record<string, unknown>>;
+  drift: DriftProfile;
 }): Manifest {
   return {
     name: fields.name,
@@ -48,5 +51,6 @@ export function buildManifest(fields: {
     irVersion: IR_VERSION,
     sha256: fields.sha256,
     training: fields.training,
+    drift: fields.drift,
   };
 }

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { FastifyOtelInstrumentation } from '@fastify/otel';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
@@ -16,6 +17,7 @@ import type { QueueDepthSource } from './console/queue-depth.js';
 import { recordingPredictor } from './console/recording-predictor.js';
 import { consoleStatic } from './console/static.js';
 import { createDeps } from './deps.js';
+import { DriftMonitor } from './drift/drift-monitor.js';
 import { type ErrorBody, toApiError } from './errors.js';
 import { createIdentity } from './identity/create-identity.js';
 import type { KeyStore } from './identity/key-store.js';
@@ -32,7 +34,7 @@ import { PredictionService, type Predictor, type RpcCaller } from './predictor.j
 import type { RedisClient } from './redis-client.js';
 import type { ModelRegistry } from './registry.js';
 import { requestIdFrom } from './request-id.js';
-import { logClientClosed, logUnserved } from './request-log.js';
+import { logClientClosed, logSlow, logUnserved } from './request-log.js';
 import type { GatewayState, RouteContext } from './route-context.js';
 import { routeLabel } from './route-label.js';
 import { adminKeyRoutes } from './routes/admin-keys.js';
@@ -51,6 +53,7 @@ import { RetryingRpc } from './rpc-retry.js';
 import { errorBody } from './schemas.js';
 import { RedisConnections } from './state/redis-metrics.js';
 import { isRedisOutOfMemory } from './state/state-errors.js';
+import { gatewayTracer } from './tracing/gateway-tracer.js';
 import type { PolicyStore } from './traffic/policy-store.js';
 import { createTraffic } from './traffic/traffic.js';
 import { formatSchemaErrors } from './validation-message.js';
@@ -101,6 +104,9 @@ declare module 'fastify' {
   }
 }
 
+/** Probes and scrapes: frequent, never interesting in a trace. */
+const UNTRACED_ROUTES = new Set(['/health/live', '/health/ready', '/metrics']);
+
 /** The route label of requests that matched no route. */
 const NO_ROUTE = 'NOT_FOUND';
 
@@ -132,6 +138,16 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
     ajv: { customOptions: { coerceTypes: false, allErrors: false, keywords: ['x-examples'] } },
     schemaErrorFormatter: formatSchemaErrors,
   });
+  if (config.tracing) {
+    // First, so the request span is open before any other hook runs. One span per request (and
+    // one for its handler): a span per lifecycle hook would cost more than it tells.
+    const otel = new FastifyOtelInstrumentation({
+      instrumentHooks: false,
+      ignorePaths: (route) => UNTRACED_ROUTES.has(route.url),
+    });
+    await app.register(otel.plugin());
+  }
+  const tracer = config.tracing ? gatewayTracer() : null;
   let deps: AppDeps;
   if (given === undefined) {
     const owned = createDeps(config, logger);
@@ -209,6 +225,14 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
     metrics,
     cacheTtlSeconds: config.cacheTtlSeconds,
     maxRowsPerRequest: config.maxRowsPerRequest,
+    tracer,
+    drift: config.driftMonitoring
+      ? new DriftMonitor({
+          registry: metrics.registry,
+          windowMs: config.driftWindowSeconds * 1000,
+          minRows: config.driftMinRows,
+        })
+      : null,
     coalescer:
       config.coalesceMaxRows > 0
         ? new Coalescer({
@@ -217,6 +241,7 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
             windowMs: config.coalesceWindowMs,
             metrics: { sent: (members) => metrics.rpcMessageRequests.observe(members) },
             logger: logger.child({ component: 'coalescer' }),
+            tracer,
           })
         : null,
   });
@@ -267,6 +292,9 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
       { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
       'request',
     );
+    if (config.slowRequestMs > 0 && reply.elapsedTime >= config.slowRequestMs) {
+      logSlow(request, route, reply.statusCode, reply.elapsedTime, config.tracing);
+    }
     done();
   });
 

@@ -1,6 +1,9 @@
 import { isPredictResult, type PredictResult } from '@mlapi/contracts';
+import { type Context, type Link, type Span, type Tracer, trace } from '@opentelemetry/api';
 import { ApiError } from './errors.js';
-import type { RpcCaller } from './predictor.js';
+import { callOptions, type RpcCaller } from './predictor.js';
+import { type TraceHeaders, tracedCall } from './tracing/gateway-tracer.js';
+import { recordingContext } from './tracing/recording-context.js';
 
 type Rows = readonly (readonly number[])[];
 
@@ -31,6 +34,8 @@ export interface CoalescerOptions {
   metrics?: CoalescerMetrics | null;
   /** null (the default) is silent. */
   logger?: CoalescerLogger | null;
+  /** Records each sampled member's wait and each message's publish and reply; null: off. */
+  tracer?: Tracer | null;
 }
 
 export const DEFAULT_COALESCER_OPTIONS = Object.freeze({
@@ -38,6 +43,7 @@ export const DEFAULT_COALESCER_OPTIONS = Object.freeze({
   windowMs: 0,
   metrics: null,
   logger: null,
+  tracer: null,
 });
 
 interface Settings {
@@ -46,6 +52,7 @@ interface Settings {
   windowMs: number;
   metrics: CoalescerMetrics | null;
   logger: CoalescerLogger | null;
+  tracer: Tracer | null;
 }
 
 /** A bad option: the message names it, and so does `option`. */
@@ -71,6 +78,9 @@ class Member {
   settled = false;
   resolve!: (result: PredictResult) => void;
   reject!: (err: unknown) => void;
+  /** The traced caller's context and its `coalescing wait` span; null when not sampled. */
+  parent: Context | null = null;
+  wait: Span | null = null;
   constructor(
     readonly rows: Rows,
     readonly requestId: string,
@@ -117,6 +127,14 @@ export class Coalescer {
   /** Resolves with this request's own rows' predictions; rejects as rpc.call would, or TIMEOUT. */
   predict(queue: string, rows: Rows, requestId: string, deadline: number): Promise<PredictResult> {
     const member = new Member(rows, requestId, deadline);
+    const tracer = this.#s.tracer;
+    if (tracer !== null) {
+      member.parent = recordingContext();
+      if (member.parent !== null) {
+        const attributes = { 'mlapi.coalesce.kind': 'batch' };
+        member.wait = tracer.startSpan('coalescing wait', { attributes }, member.parent);
+      }
+    }
     const promise = new Promise<PredictResult>((resolve, reject) => {
       member.resolve = resolve;
       member.reject = reject;
@@ -192,17 +210,23 @@ export class Coalescer {
       batch.watchdog = setTimeout(watch, earliest - now, batch);
     }
     this.#s.metrics?.sent(members.length);
-    let reply: Promise<unknown>;
-    try {
-      reply = this.#s.rpc.call<unknown>(
-        batch.queue,
-        { inputs },
-        { deadline: batch.deadline, requestId: first.requestId, type: 'predict' },
-      );
-    } catch (err) {
-      // Sends also run from a scheduled flush, where a throw would be uncaught.
-      reply = Promise.reject(err);
-    }
+    const call = (headers?: TraceHeaders): Promise<unknown> => {
+      try {
+        return this.#s.rpc.call<unknown>(
+          batch.queue,
+          { inputs },
+          callOptions(batch.deadline, first.requestId, headers),
+        );
+      } catch (err) {
+        // Sends also run from a scheduled flush, where a throw would be uncaught.
+        return Promise.reject(err);
+      }
+    };
+    const parent = this.#s.tracer !== null ? endWaits(members) : null;
+    const reply =
+      parent === null
+        ? call()
+        : tracedCall(this.#s.tracer as Tracer, parent, links(members, parent), batch.queue, call);
     reply.then(
       (result) => this.#answer(batch, result),
       (err: unknown) => this.#fail(batch, err),
@@ -267,6 +291,34 @@ export class Coalescer {
   }
 }
 
+/**
+ * Ends the members' `coalescing wait` spans as their message leaves; the message's spans hang
+ * under the first traced member's request, or null when no member is traced.
+ */
+function endWaits(members: readonly Member[]): Context | null {
+  let parent: Context | null = null;
+  for (const m of members) {
+    if (m.wait !== null) {
+      m.wait.setAttribute('mlapi.coalesce.members', members.length);
+      m.wait.end();
+      m.wait = null;
+    }
+    parent ??= m.parent;
+  }
+  return parent;
+}
+
+/** Links from a message's spans to every other traced member's request span. */
+function links(members: readonly Member[], parent: Context): Link[] {
+  const out: Link[] = [];
+  for (const m of members) {
+    if (m.parent === null || m.parent === parent) continue;
+    const context = trace.getSpanContext(m.parent);
+    if (context !== undefined) out.push({ context });
+  }
+  return out;
+}
+
 /** Times out the members whose own deadline has passed, then waits for the next one. */
 function watch(batch: Batch): void {
   batch.watchdog = null;
@@ -290,6 +342,9 @@ function settle(m: Member, result: PredictResult): void {
 function reject(m: Member, err: unknown): void {
   if (m.settled) return;
   m.settled = true;
+  // A member timed out before its message left still ends its wait.
+  m.wait?.end();
+  m.wait = null;
   m.reject(err);
 }
 

@@ -1,4 +1,6 @@
+import { telemetryProblem, tracingConfigured } from '@mlapi/contracts';
 import { parseBrokerUrls } from '@mlapi/rpc';
+
 /** The gateway's configuration, read once from the environment at start-up. */
 export interface Config {
   readonly port: number;
@@ -87,6 +89,19 @@ export interface Config {
   readonly jobWebhookSecret: string | null;
   /** Directory of the embedded job store, used when there is no Redis. */
   readonly jobStoreDir: string;
+  /**
+   * Whether the OTEL_* environment configures trace export (an OTLP endpoint); the
+   * OpenTelemetry SDK reads the variables themselves. Off: no SDK and no instrumentation.
+   */
+  readonly tracing: boolean;
+  /** A request slower than this is logged at info with its trace id; 0 logs none. */
+  readonly slowRequestMs: number;
+  /** Bin live inputs and predictions against each version's training profile. */
+  readonly driftMonitoring: boolean;
+  /** One PSI window; model_input_drift_psi covers the current and the previous one. */
+  readonly driftWindowSeconds: number;
+  /** Recent rows below which no PSI is reported. */
+  readonly driftMinRows: number;
 }
 
 export type AuthMode = 'off' | 'keys';
@@ -149,6 +164,11 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   jobQueueTtlSeconds: 3600,
   jobWebhookSecret: null,
   jobStoreDir: '.mlapi/jobs',
+  tracing: false,
+  slowRequestMs: 1000,
+  driftMonitoring: true,
+  driftWindowSeconds: 300,
+  driftMinRows: 100,
 });
 
 /** Thrown for a bad environment variable; `variable` names it. */
@@ -326,6 +346,11 @@ export function loadConfig(env: Env = process.env): Config {
     jobQueueTtlSeconds: int(env, 'JOB_QUEUE_TTL_SECONDS', d.jobQueueTtlSeconds, 1, 30 * 86_400),
     jobWebhookSecret: signingKey(env, 'JOB_WEBHOOK_SECRET'),
     jobStoreDir: present(env, 'JOB_STORE_DIR') ?? d.jobStoreDir,
+    tracing: tracingConfigured(env),
+    slowRequestMs: int(env, 'SLOW_REQUEST_MS', d.slowRequestMs, 0, 3_600_000),
+    driftMonitoring: bool(env, 'DRIFT_MONITORING', d.driftMonitoring),
+    driftWindowSeconds: int(env, 'DRIFT_WINDOW_SECONDS', d.driftWindowSeconds, 1, 86_400),
+    driftMinRows: int(env, 'DRIFT_MIN_ROWS', d.driftMinRows, 1, 1_000_000_000),
   };
   if (config.stateRedisRequireDurable && config.stateRedisUrl === null) {
     // Durability asked for, yet state would live in process memory and die with it.
@@ -334,6 +359,8 @@ export function loadConfig(env: Env = process.env): Config {
       'is true but neither STATE_REDIS_URL nor REDIS_URL is set: state would live in process memory',
     );
   }
+  const telemetry = telemetryProblem(env);
+  if (telemetry !== null) throw new ConfigError(telemetry.variable, telemetry.message);
   if (config.deadlineDefaultMs > config.deadlineMaxMs) {
     throw new ConfigError('DEADLINE_DEFAULT_MS', 'must not exceed DEADLINE_MAX_MS');
   }

@@ -6,6 +6,7 @@ import { type Config, ConfigError, loadConfig } from './config.js';
 import { createDeps, type OwnedDeps } from './deps.js';
 import { createLogger } from './logger.js';
 import { StateRedisNotDurableError } from './state/state-redis.js';
+import { startTracing } from './tracing/start-tracing.js';
 
 const RETRY_MAX_MS = 5000;
 
@@ -22,6 +23,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config);
+  // Before the app is built, so its instrumentation finds the SDK's tracer provider.
+  const tracing = config.tracing ? startTracing(process.env, 'mlapi-api') : null;
+  if (tracing !== null) logger.info('tracing on: exporting spans as the OTEL_* variables say');
 
   let stopping = false;
   let owned: OwnedDeps | null = null;
@@ -49,6 +53,8 @@ async function main(): Promise<void> {
       app.mlapi.state.draining = true;
       await app.close(); // stops accepting, lets in-flight requests finish
       await owned?.close();
+      // Flushes the spans still buffered, the last requests' included.
+      await tracing?.shutdown();
       logger.info('stopped');
       process.exitCode = 0;
     } catch (err) {

@@ -7,13 +7,17 @@ import {
   PREDICT_METHOD,
   type PredictResult,
 } from '@mlapi/contracts';
+import type { Tracer } from '@opentelemetry/api';
 import type { Admission } from './admission/admission.js';
 import type { PredictionCache } from './cache/prediction-cache.js';
 import { hashedKey, localKey } from './cache-key.js';
 import type { Coalescer } from './coalescer.js';
+import type { DriftMonitor } from './drift/drift-monitor.js';
 import { ApiError, toApiError } from './errors.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ModelRegistry } from './registry.js';
+import { endWith, type TraceHeaders, tracedCall } from './tracing/gateway-tracer.js';
+import { recordingContext } from './tracing/recording-context.js';
 import type { RollbackGuard } from './traffic/rollback-guard.js';
 import type { ResolvedName, TrafficRouter, VersionChoice } from './traffic/router.js';
 import type { ShadowRunner } from './traffic/shadow.js';
@@ -23,7 +27,13 @@ export interface RpcCaller {
   call<TRes = unknown, TReq = unknown>(
     queue: string,
     payload: TReq,
-    options?: { deadline?: number; requestId?: string; type?: string },
+    options?: {
+      deadline?: number;
+      requestId?: string;
+      type?: string;
+      traceparent?: string;
+      headers?: Record<string, string>;
+    },
   ): Promise<TRes>;
 }
 
@@ -83,6 +93,10 @@ export interface PredictionServiceOptions {
   rollback?: RollbackGuard | null;
   /** Refuses calls that cannot be served in time (admission/admission.ts); null: none. */
   admission?: Admission | null;
+  /** Records the cache lookup, waits and broker calls of sampled requests; null: tracing off. */
+  tracer?: Tracer | null;
+  /** Bins every answer's rows and predictions, cached ones included; null: off. */
+  drift?: DriftMonitor | null;
 }
 
 interface Flight {
@@ -106,6 +120,8 @@ export class PredictionService implements Predictor {
   readonly #shadow: ShadowRunner | null;
   readonly #rollback: RollbackGuard | null;
   readonly #admission: Admission | null;
+  readonly #tracer: Tracer | null;
+  readonly #drift: DriftMonitor | null;
   readonly #flights = new Map<string, Flight>();
 
   constructor(options: PredictionServiceOptions) {
@@ -120,6 +136,8 @@ export class PredictionService implements Predictor {
     this.#shadow = options.shadow ?? null;
     this.#rollback = options.rollback ?? null;
     this.#admission = options.admission ?? null;
+    this.#tracer = options.tracer ?? null;
+    this.#drift = options.drift ?? null;
   }
 
   choose(model: string, version?: string, caller = ''): VersionChoice {
@@ -151,6 +169,7 @@ export class PredictionService implements Predictor {
         model_version: prediction.result.model_version,
       };
       this.#metrics.predictions.inc(labels);
+      this.#drift?.record(spec, labels.model_version, request.rows, prediction.result.predictions);
       this.#metrics.latency.observe(labels, (performance.now() - started) / 1000);
       this.#rollback?.record(spec.name, spec.version, false);
       return prediction;
@@ -177,13 +196,22 @@ export class PredictionService implements Predictor {
       this.#cache.local === true
         ? flightKey
         : hashedKey(spec.name, spec.version, spec.sha256, json);
-    const hit = await this.#cacheGet(key);
+    const hit = await this.#tracedCacheGet(key);
     if (hit !== undefined) return { result: hit, cached: true };
 
     // Join an identical call only if it will settle before our own deadline; a caller with
     // a tighter deadline than the flight's makes its own call rather than wait past it.
     const flight = this.#flights.get(flightKey);
     if (flight !== undefined && flight.deadline <= request.deadline) {
+      const parent = this.#tracer !== null ? recordingContext() : null;
+      if (parent !== null) {
+        const span = (this.#tracer as Tracer).startSpan(
+          'coalescing wait',
+          { attributes: { 'mlapi.coalesce.kind': 'identical' } },
+          parent,
+        );
+        endWith(span, flight.promise);
+      }
       return { result: await flight.promise, cached: false };
     }
     if (this.#registry.liveWorkers(spec.name, spec.version) === 0) {
@@ -230,14 +258,21 @@ export class PredictionService implements Predictor {
   }
 
   /** One prediction to one queue, through the coalescer when there is one. */
-  send(queue: string, rows: PredictRequest['rows'], requestId: string, deadline: number) {
-    return this.#coalescer !== null
-      ? this.#coalescer.predict(queue, rows, requestId, deadline)
-      : this.#rpc.call<PredictResult>(
-          queue,
-          { inputs: rows },
-          { deadline, requestId, type: PREDICT_METHOD },
-        );
+  send(
+    queue: string,
+    rows: PredictRequest['rows'],
+    requestId: string,
+    deadline: number,
+  ): Promise<PredictResult> {
+    if (this.#coalescer !== null) return this.#coalescer.predict(queue, rows, requestId, deadline);
+    const call = (trace?: TraceHeaders) =>
+      this.#rpc.call<PredictResult>(
+        queue,
+        { inputs: rows },
+        callOptions(deadline, requestId, trace),
+      );
+    const parent = this.#tracer !== null ? recordingContext() : null;
+    return parent === null ? call() : tracedCall(this.#tracer as Tracer, parent, [], queue, call);
   }
 
   async #call(
@@ -269,6 +304,18 @@ export class PredictionService implements Predictor {
           : hashedKey(spec.name, result.model_version, answered, json);
     this.#cache.set(storeKey, result, this.#ttl).catch(() => this.#metrics.cacheErrors.inc());
     return result;
+  }
+
+  #tracedCacheGet(key: string): Promise<PredictResult | undefined> {
+    const parent = this.#tracer !== null ? recordingContext() : null;
+    if (parent === null) return this.#cacheGet(key);
+    const span = (this.#tracer as Tracer).startSpan('cache lookup', {}, parent);
+    const lookup = this.#cacheGet(key);
+    lookup.then((hit) => {
+      span.setAttribute('mlapi.cache.hit', hit !== undefined);
+      span.end();
+    });
+    return lookup;
   }
 
   async #cacheGet(key: string): Promise<PredictResult | undefined> {
@@ -305,4 +352,19 @@ export class PredictionService implements Predictor {
       }
     }
   }
+}
+
+/** rpc.call's options: the trace headers only when the request is traced. */
+export function callOptions(
+  deadline: number,
+  requestId: string,
+  trace?: TraceHeaders,
+): Parameters<RpcCaller['call']>[2] {
+  const options = { deadline, requestId, type: PREDICT_METHOD };
+  if (trace?.traceparent === undefined) return options;
+  return {
+    ...options,
+    traceparent: trace.traceparent,
+    ...(trace.tracestate !== undefined ? { headers: { tracestate: trace.tracestate } } : {}),
+  };
 }

@@ -1,3 +1,4 @@
+import { TraceFlags, trace } from '@opentelemetry/api';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { TIMEOUT_HEADER } from './deadline.js';
 import type { ApiError } from './errors.js';
@@ -40,4 +41,28 @@ function callerChoseDeadline(request: FastifyRequest): boolean {
  */
 export function logClientClosed(log: FastifyBaseLogger): void {
   log.info({ code: 'CLIENT_CLOSED' }, 'the client closed the connection before the answer');
+}
+
+/**
+ * A request slower than SLOW_REQUEST_MS: one `info` line with its route, status and time, and,
+ * when the request was traced (sampled), its `trace_id`, so a p99 seen in Grafana leads to the
+ * trace that shows where the time went (gateway, queue, batch, inference).
+ */
+export function logSlow(
+  request: FastifyRequest,
+  route: string,
+  status: number,
+  ms: number,
+  tracing: boolean,
+): void {
+  const fields: Record<string, unknown> = { route, status, ms: Math.round(ms) };
+  if (tracing) {
+    // The request span is ended (and dropped) by the time onResponse runs; its context stays.
+    const otel = request.opentelemetry?.().context;
+    const context = otel == null ? undefined : trace.getSpanContext(otel);
+    if (context !== undefined && (context.traceFlags & TraceFlags.SAMPLED) !== 0) {
+      fields.trace_id = context.traceId;
+    }
+  }
+  request.log.info(fields, 'slow request');
 }

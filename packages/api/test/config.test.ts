@@ -97,7 +97,26 @@ const bad: [string, Record<string, string>][] = [
   ['PRESSURE_MAX_RSS_MB', { PRESSURE_MAX_RSS_MB: '400MB' }],
   ['MAX_CONNECTIONS', { MAX_CONNECTIONS: '-5' }],
   ['HTTP_REQUEST_TIMEOUT_MS', { HTTP_REQUEST_TIMEOUT_MS: '10' }],
+  ['SLOW_REQUEST_MS', { SLOW_REQUEST_MS: '-1' }],
+  ['DRIFT_MONITORING', { DRIFT_MONITORING: 'maybe' }],
+  ['DRIFT_WINDOW_SECONDS', { DRIFT_WINDOW_SECONDS: '0' }],
+  ['DRIFT_MIN_ROWS', { DRIFT_MIN_ROWS: '0' }],
+  ['OTEL_EXPORTER_OTLP_PROTOCOL', { OTEL_EXPORTER_OTLP_PROTOCOL: 'http-json' }],
+  ['OTEL_TRACES_SAMPLER', { OTEL_TRACES_SAMPLER: 'sometimes' }],
+  [
+    'OTEL_TRACES_SAMPLER_ARG',
+    { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' },
+  ],
+  ['OTEL_EXPORTER_OTLP_ENDPOINT', { OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }],
 ];
+
+t.test('tracing is on only when an OTLP exporter is configured', async (t) => {
+  t.equal(loadConfig({}).tracing, false);
+  const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' };
+  t.equal(loadConfig(endpoint).tracing, true);
+  t.equal(loadConfig({ ...endpoint, OTEL_SDK_DISABLED: 'true' }).tracing, false);
+  t.equal(loadConfig({ ...endpoint, OTEL_TRACES_EXPORTER: 'none' }).tracing, false);
+});
 for (const [variable, env] of bad) {
   t.test(`a bad ${variable} is refused naming the variable (${JSON.stringify(env)})`, async (t) => {
     t.throws(() => loadConfig(env), { code: 'CONFIG_INVALID', variable });

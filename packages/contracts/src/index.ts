@@ -6,6 +6,8 @@ export {
   API_KEY_SCOPES,
   isApiKeyId,
 } from './api-keys.js';
+export type { DriftProfile, FeatureProfile } from './drift-profile.js';
+export { binOf, buildDriftProfile, DRIFT_BINS, psi } from './drift-profile.js';
 export type { WireErrorCode } from './error-codes.js';
 export { isWireErrorCode, WIRE_ERROR_CODES } from './error-codes.js';
 export type { JobCancel, JobChunk, JobChunkResult } from './jobs.js';
@@ -29,6 +31,13 @@ export type { PredictRequestBody, PredictResult } from './predict.js';
 export { isPredictResult, PREDICT_METHOD } from './predict.js';
 export type { ModelRef } from './queues.js';
 export { MODEL_QUEUE_PREFIX, modelOfQueue, modelQueue } from './queues.js';
+export type { TelemetryProblem } from './telemetry.js';
+export {
+  OTLP_PROTOCOLS,
+  TRACES_SAMPLERS,
+  telemetryProblem,
+  tracingConfigured,
+} from './telemetry.js';
 export type { AutoRollbackPolicy, ShadowPolicy, TrafficPolicy } from './traffic.js';
 export {
   DEFAULT_AUTO_ROLLBACK,

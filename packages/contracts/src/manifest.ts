@@ -1,3 +1,4 @@
+import { type DriftProfile, driftProfileProblem } from './drift-profile.js';
 import { isModelName, isModelVersion, MODEL_NAME_PATTERN, MODEL_VERSION_PATTERN } from './names.js';
 
 /** One tensor as `model.json` describes it. */
@@ -51,6 +52,8 @@ export interface ModelSpec {
   readonly features: readonly string[];
   /** The aliases the manifest declares; empty when none. */
   readonly aliases: readonly string[];
+  /** The training data's reference profile, for drift; null when the export wrote none. */
+  readonly drift: DriftProfile | null;
 }
 
 /** What a worker announces as its presence meta. */
@@ -169,6 +172,11 @@ export function parseManifest(value: unknown): { manifest: ModelManifest; spec: 
   }
 
   const aliases = parseAliases(value.aliases, name);
+  const drift = value.drift;
+  if (drift !== undefined) {
+    const problem = driftProfileProblem(drift, width, classes);
+    if (problem !== null) throw new ManifestError(problem.field, problem.message);
+  }
 
   const manifest: ModelManifest = deepFreeze({
     ...value,
@@ -193,6 +201,7 @@ export function parseManifest(value: unknown): { manifest: ModelManifest; spec: 
     sha256: sha256 ?? null,
     features: Object.freeze([...((features as string[] | undefined) ?? [])]),
     aliases,
+    drift: drift === undefined ? null : (manifest.drift as DriftProfile),
   });
   return { manifest, spec };
 }

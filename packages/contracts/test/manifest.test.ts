@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ManifestError, parseManifest } from '../src/index.js';
+import { binOf, buildDriftProfile, ManifestError, parseManifest, psi } from '../src/index.js';
 
 const valid = {
   name: 'fast',
@@ -33,6 +33,7 @@ t.test('a valid manifest yields the spec serving needs and keeps extra fields', 
     sha256: 'a'.repeat(64),
     features: valid.features,
     aliases: ['fast-iris-model'],
+    drift: null,
   });
   t.equal(manifest.accuracy, 0.97);
   t.ok(Object.isFrozen(manifest.inputs[0]), 'the manifest is frozen all the way down');
@@ -87,3 +88,47 @@ for (const [what, field, manifest] of broken) {
     }
   });
 }
+
+t.test('a drift profile is checked against the columns and classes, and kept', async (t) => {
+  const drift = buildDriftProfile(
+    [
+      [5.1, 3.5, 1.4, 0.2],
+      [6.3, 2.9, 5.6, 1.8],
+      [5.8, 2.7, 4.1, 1.0],
+    ],
+    [0, 2, 1],
+    valid.features,
+    3,
+  );
+  t.equal(drift.features.length, 4);
+  t.same(drift.classes, [1, 1, 1]);
+  for (const f of drift.features) {
+    t.equal(f.counts.length, f.edges.length + 1, `${f.name}: one count per bin`);
+    t.equal(
+      f.counts.reduce((a, b) => a + b, 0),
+      3,
+      `${f.name}: every row counted`,
+    );
+  }
+  t.same(parseManifest({ ...valid, drift }).spec.drift, drift);
+  t.throws(() => parseManifest({ ...valid, drift: { ...drift, classes: [1, 2] } }), {
+    code: 'MANIFEST_INVALID',
+    field: 'drift.classes',
+  });
+  t.throws(
+    () => parseManifest({ ...valid, drift: { ...drift, features: drift.features.slice(1) } }),
+    { code: 'MANIFEST_INVALID', field: 'drift.features' },
+  );
+});
+
+t.test('PSI is 0 for the same shares and grows with the shift', async (t) => {
+  t.equal(psi([10, 20, 30], [10, 20, 30]), 0);
+  t.ok(psi([10, 20, 30], [20, 40, 60]) < 0.001, 'the same shares at another scale');
+  const small = psi([20, 20, 20, 20, 20], [22, 19, 20, 21, 18]);
+  const large = psi([20, 20, 20, 20, 20], [0, 0, 0, 10, 90]);
+  t.ok(small < 0.1, `small: ${small}`);
+  t.ok(large > 0.25, `large: ${large}`);
+  t.equal(binOf([1, 2, 3], 0.5), 0);
+  t.equal(binOf([1, 2, 3], 2), 2, 'a value on a cut point goes to the upper bin');
+  t.equal(binOf([1, 2, 3], 9), 3);
+});

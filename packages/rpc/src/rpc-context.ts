@@ -10,6 +10,11 @@ export interface RpcContext {
   /** Epoch ms from x-deadline, if the caller sent one. */
   deadline: number | undefined;
   headers: Readonly<Record<string, unknown>>;
+  /**
+   * Epoch ms at which the caller published the message, for a queue-wait figure: x-deadline
+   * minus `expiration` (both set at publish, in ms), else the AMQP `timestamp` (whole seconds).
+   */
+  publishedAt?: number | undefined;
   redelivered: boolean;
   /** The server's logger bound to this request id. */
   log: Logger;
@@ -23,6 +28,7 @@ export class MessageContext implements RpcContext {
   readonly type: string;
   readonly deadline: number | undefined;
   readonly headers: Readonly<Record<string, unknown>>;
+  readonly publishedAt: number | undefined;
   readonly redelivered: boolean;
   readonly #parent: Logger;
   #log: Logger | null = null;
@@ -34,6 +40,7 @@ export class MessageContext implements RpcContext {
     this.type = typeof p.type === 'string' ? p.type : 'call';
     this.deadline = deadline;
     this.headers = (p.headers as Record<string, unknown> | undefined) ?? EMPTY_HEADERS;
+    this.publishedAt = publishedAt(p.expiration, deadline, p.timestamp);
     this.redelivered = message.fields.redelivered;
     this.#parent = parent;
   }
@@ -43,4 +50,14 @@ export class MessageContext implements RpcContext {
     this.#log ??= childLogger(this.#parent, { requestId: this.requestId });
     return this.#log;
   }
+}
+
+function publishedAt(
+  expiration: unknown,
+  deadline: number | undefined,
+  timestamp: unknown,
+): number | undefined {
+  const ttl = typeof expiration === 'string' ? Number(expiration) : Number.NaN;
+  if (deadline !== undefined && Number.isFinite(ttl)) return deadline - ttl;
+  return typeof timestamp === 'number' && timestamp > 0 ? timestamp * 1000 : undefined;
 }

@@ -1,5 +1,7 @@
-import { type ModelSpec, PREDICT_METHOD, type PredictResult } from '@mlapi/contracts';
+import { type ModelSpec, modelQueue, PREDICT_METHOD, type PredictResult } from '@mlapi/contracts';
 import { type Logger, RemoteError, type RpcBatchItem, type RpcOutcome } from '@mlapi/rpc';
+import type { Tracer } from '@opentelemetry/api';
+import { BatchSpans } from './batch-spans.js';
 import type { WorkerMetrics } from './metrics.js';
 import { claimedRows, readRows } from './read-rows.js';
 
@@ -18,6 +20,8 @@ export interface BatchPredictorOptions {
   logger?: Logger | null;
   /** Clock for deadline checks (epoch ms). Default Date.now. */
   now?: () => number;
+  /** Traces the batches of traced messages (see BatchSpans); null (the default): off. */
+  tracer?: Tracer | null;
 }
 
 export const DEFAULT_OPTIONS = {
@@ -26,6 +30,7 @@ export const DEFAULT_OPTIONS = {
   metrics: null,
   logger: null,
   now: Date.now,
+  tracer: null,
 } as const satisfies Required<BatchPredictorOptions>;
 
 type Normalized = {
@@ -34,6 +39,7 @@ type Normalized = {
   metrics: WorkerMetrics | null;
   logger: Logger | null;
   now: () => number;
+  tracer: Tracer | null;
 };
 
 export function normalizeOptions(options: BatchPredictorOptions = {}): Normalized {
@@ -64,6 +70,17 @@ export class BatchPredictor {
   }
 
   async predict(items: readonly RpcBatchItem<unknown>[]): Promise<RpcOutcome<PredictResult>[]> {
+    const tracer = this.#o.tracer;
+    if (tracer === null) return this.#predict(items, null);
+    const { name, version } = this.model.spec;
+    const spans = BatchSpans.open(tracer, items, modelQueue(name, version));
+    return this.#predict(items, spans);
+  }
+
+  async #predict(
+    items: readonly RpcBatchItem<unknown>[],
+    spans: BatchSpans | null,
+  ): Promise<RpcOutcome<PredictResult>[]> {
     const { width } = this.model.spec;
     const { maxRowsPerRequest, metrics } = this.#o;
     const n = items.length;
@@ -105,13 +122,17 @@ export class BatchPredictor {
         outcomes[i] = this.#reject(context, err);
       }
     }
-    if (rows === 0) return outcomes;
+    if (rows === 0) {
+      spans?.end(0, false);
+      return outcomes;
+    }
 
     metrics?.observeBatch(inferred);
     let output: Float32Array;
     try {
-      output = await this.#run(input.subarray(0, rows * width), rows);
+      output = await this.#run(input.subarray(0, rows * width), rows, spans);
     } catch (err) {
+      spans?.end(rows, true);
       this.#o.logger?.error({ err, rows, requests: inferred }, 'inference failed');
       for (let i = 0; i < n; i++) {
         if (starts[i] === NOT_INFERRED) continue;
@@ -126,28 +147,38 @@ export class BatchPredictor {
       if (start === NOT_INFERRED) continue;
       outcomes[i] = { ok: true, result: this.#result(output, start, counts[i] as number) };
     }
+    spans?.end(rows, false);
     return outcomes;
   }
 
   /** One `session.run` per `batchMaxRows` rows, outputs laid end to end. */
-  async #run(input: Float32Array, rows: number): Promise<Float32Array> {
+  async #run(input: Float32Array, rows: number, spans: BatchSpans | null): Promise<Float32Array> {
     const { width, classes } = this.model.spec;
     const { batchMaxRows } = this.#o;
-    if (rows <= batchMaxRows) return this.#timedRun(input, rows);
+    if (rows <= batchMaxRows) return this.#timedRun(input, rows, spans);
     const output = new Float32Array(rows * classes);
     for (let first = 0; first < rows; first += batchMaxRows) {
       const count = Math.min(batchMaxRows, rows - first);
       const chunk = input.subarray(first * width, (first + count) * width);
-      output.set(await this.#timedRun(chunk, count), first * classes);
+      output.set(await this.#timedRun(chunk, count, spans), first * classes);
     }
     return output;
   }
 
-  async #timedRun(input: Float32Array, rows: number): Promise<Float32Array> {
+  async #timedRun(
+    input: Float32Array,
+    rows: number,
+    spans: BatchSpans | null,
+  ): Promise<Float32Array> {
+    const span = spans?.run(rows);
     const started = process.hrtime.bigint();
-    const output = await this.model.run(input, rows);
-    this.#o.metrics?.observeRun(Number(process.hrtime.bigint() - started) / 1e9, rows);
-    return output;
+    try {
+      const output = await this.model.run(input, rows);
+      this.#o.metrics?.observeRun(Number(process.hrtime.bigint() - started) / 1e9, rows);
+      return output;
+    } finally {
+      span?.end();
+    }
   }
 
   /** Builds one requester's reply from its rows of the batch output; argmax keeps the first max. */

@@ -1,3 +1,4 @@
+import { telemetryProblem, tracingConfigured } from '@mlapi/contracts';
 import { parseBrokerUrls } from '@mlapi/rpc';
 import { WorkerError } from './errors.js';
 
@@ -23,6 +24,8 @@ export interface WorkerConfig {
   /** Job chunks taken at once and inferred as one batch; 0: this worker takes no job chunks. */
   readonly jobPrefetch: number;
   readonly logLevel: LogLevel;
+  /** Whether the OTEL_* environment configures trace export; the SDK reads the rest itself. */
+  readonly tracing: boolean;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = [
@@ -108,6 +111,9 @@ export function parseConfig(env: Env): WorkerConfig {
     intraOpThreads: integer(env, 'INTRA_OP_THREADS', 1, 0, 1024),
     jobPrefetch: integer(env, 'JOB_PREFETCH', 4, 0, 1024),
     logLevel: logLevel(env),
+    tracing: tracingConfigured(env),
   };
+  const telemetry = telemetryProblem(env);
+  if (telemetry !== null) throw bad(telemetry.variable, telemetry.message);
   return Object.freeze(config);
 }

@@ -12,6 +12,7 @@ import { JobConsumer } from './job-consumer.js';
 import { WorkerMetrics } from './metrics.js';
 import { ModelWorker } from './model-worker.js';
 import { loadModel, type OnnxModel } from './onnx-model.js';
+import { startTracing } from './start-tracing.js';
 
 function fail(message: string): never {
   process.stderr.write(`mlapi-worker: ${message}\n`);
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
 
   const logger = pino({ level: config.logLevel, base: { service: 'mlapi-worker' } });
   const log = logger.child({ module: 'main' });
+  const tracing = config.tracing ? startTracing(process.env, 'mlapi-worker') : null;
 
   let model: OnnxModel;
   try {
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
     batchMaxRows: config.batchMaxRows,
     maxRowsPerRequest: config.maxRowsPerRequest,
     metrics,
+    tracer: tracing?.tracer ?? null,
     connectionName,
     logger: logger.child({ module: 'model-worker', model: name }),
   });
@@ -121,6 +124,8 @@ async function main(): Promise<void> {
       http.close();
       http.closeAllConnections();
       await model.release();
+      // Flushes the spans still buffered, the last batches' included.
+      await tracing?.shutdown();
       log.info('stopped');
       process.exit(0);
     } catch (err) {

@@ -6,6 +6,7 @@ import {
   RpcServer,
   type RpcServerOptions,
 } from '@mlapi/rpc';
+import type { Tracer } from '@opentelemetry/api';
 import { BatchPredictor, type InferenceModel } from './batch-predictor.js';
 import { InteractiveGate } from './interactive-gate.js';
 import type { WorkerMetrics } from './metrics.js';
@@ -23,6 +24,8 @@ export interface ModelWorkerOptions extends Omit<RpcServerOptions, 'queue' | 'ma
   maxRowsPerRequest?: number;
   /** Where inference metrics go; null records none. Default null. */
   metrics?: WorkerMetrics | null;
+  /** Traces batches of traced messages; null (the default): off. */
+  tracer?: Tracer | null;
 }
 
 export const DEFAULT_OPTIONS = Object.freeze({
@@ -30,6 +33,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   batchMaxRows: 256,
   maxRowsPerRequest: 1024,
   metrics: null,
+  tracer: null,
 });
 
 interface Normalized {
@@ -38,6 +42,7 @@ interface Normalized {
   batchMaxRows: number;
   maxRowsPerRequest: number;
   metrics: WorkerMetrics | null;
+  tracer: Tracer | null;
 }
 
 /**
@@ -45,7 +50,16 @@ interface Normalized {
  * BatchPredictor), checking what is the worker's own: the model, the queue and the batch size.
  */
 export function normalizeOptions(options: ModelWorkerOptions): Normalized {
-  const { model, queue, batchMaxMessages, batchMaxRows, maxRowsPerRequest, metrics, ...server } = {
+  const {
+    model,
+    queue,
+    batchMaxMessages,
+    batchMaxRows,
+    maxRowsPerRequest,
+    metrics,
+    tracer,
+    ...server
+  } = {
     ...DEFAULT_OPTIONS,
     ...options,
   };
@@ -68,6 +82,7 @@ export function normalizeOptions(options: ModelWorkerOptions): Normalized {
     batchMaxRows,
     maxRowsPerRequest,
     metrics,
+    tracer,
   };
 }
 
@@ -87,6 +102,7 @@ export class ModelWorker extends RpcServer<unknown, PredictResult> {
       batchMaxRows: o.batchMaxRows,
       maxRowsPerRequest: o.maxRowsPerRequest,
       metrics: o.metrics,
+      tracer: o.tracer,
       logger: o.server.logger ?? null,
     });
   }

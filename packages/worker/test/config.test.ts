@@ -21,6 +21,7 @@ t.test('defaults match the documented table when only MODEL_DIR is set', async (
     announceIntervalMs: 1000,
     intraOpThreads: 1,
     logLevel: 'info',
+    tracing: false,
   });
   t.ok(Object.isFrozen(config), 'the config is frozen');
 });
@@ -117,5 +118,34 @@ t.test(
     const { code } = await worker.exited;
     t.not(code, 0);
     t.match(worker.stderr(), /rabbitmq-server/);
+  },
+);
+
+t.test(
+  'tracing is on only when an OTLP endpoint is configured, and OTEL_* values are checked',
+  async (t) => {
+    t.equal(parseConfig(base).tracing, false);
+    t.equal(
+      parseConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }).tracing,
+      true,
+    );
+    t.equal(
+      parseConfig({
+        ...base,
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
+        OTEL_SDK_DISABLED: 'true',
+      }).tracing,
+      false,
+    );
+    for (const [variable, value] of [
+      ['OTEL_EXPORTER_OTLP_PROTOCOL', 'http-json'],
+      ['OTEL_TRACES_SAMPLER', 'sometimes'],
+      ['OTEL_EXPORTER_OTLP_ENDPOINT', 'not a url'],
+    ] as const) {
+      t.throws(() => parseConfig({ ...base, [variable]: value }), {
+        code: 'WORKER_CONFIG',
+        subject: variable,
+      });
+    }
   },
 );
