@@ -93,7 +93,9 @@ t.test('the stack works with the manifests rights, and nothing more is allowed',
     });
     t.equal(res.statusCode, 200, res.statusCode === 200 ? 'answers 200' : res.body);
     t.same(res.json().predictions, expected.predictions);
-    const depths = await gateway.owned.deps.queueDepth.depths([FAST]);
+    const queueDepth = gateway.owned.deps.queueDepth;
+    if (queueDepth === undefined || queueDepth === null) throw new Error('no queue-depth probe');
+    const depths = await queueDepth.depths([FAST]);
     t.equal(depths.get(FAST), 0, "the gateway's queue-depth probe reads the model queue's length");
   });
 
