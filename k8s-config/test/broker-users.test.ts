@@ -41,7 +41,11 @@ function secretsOf(name: string): string[] {
 }
 
 t.test("each pod reads only its own role's generated Secret", async (t) => {
-  t.same([...new Set(secretsOf('mlapi-api'))], [credentialsSecret('mlapi-gateway')]);
+  t.same(
+    [...new Set(secretsOf('mlapi-api'))].sort(),
+    [credentialsSecret('mlapi-gateway'), 'mlapi-redis-gateway'],
+    'its broker user and its Redis user',
+  );
   const workers = podSpecs(all).filter((p) => p.manifest.name.startsWith('mlapi-worker-'));
   t.ok(workers.length > models.length, 'the canary is among the workers');
   for (const { manifest } of workers) {
