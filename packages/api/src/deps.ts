@@ -22,33 +22,42 @@ const PRESENCE_WARMUP_MS = 1500;
 
 /** Builds the RPC client, presence tracker and Redis client from config. No I/O until start(). */
 export function createDeps(config: Config, logger: Logger, name = 'mlapi-api'): OwnedDeps {
+  // Spread only when set: the option checkers reject an explicit undefined as an unknown shape.
+  const amqpTls = config.amqpTls !== null ? { tls: config.amqpTls } : {};
   const rpc = new RpcClient({
     url: config.amqpUrl,
+    ...amqpTls,
     poolSize: config.rpcPoolSize,
     connectionName: name,
     logger: logger.child({ component: 'rpc' }),
   });
   const tracker = new PresenceTracker({
     url: config.amqpUrl,
+    ...amqpTls,
     connectionName: `${name}-presence`,
     logger: logger.child({ component: 'presence' }),
   });
   const queueDepth = new AmqpQueueDepth({
     url: config.amqpUrl,
+    tls: config.amqpTls,
     connectionName: `${name}-stats`,
     logger: logger.child({ component: 'queue-depth' }),
   });
   let redis: RedisClient | null = null;
   if (config.redisUrl !== null) {
     let lastWarn = 0;
-    redis = createRedisClient(config.redisUrl, (err) => {
-      // A down Redis errors on every reconnect attempt; one line per 10 s is plenty.
-      const now = Date.now();
-      if (now - lastWarn > 10_000) {
-        lastWarn = now;
-        logger.warn({ err }, 'redis unavailable; serving uncached');
-      }
-    });
+    redis = createRedisClient(
+      config.redisUrl,
+      (err) => {
+        // A down Redis errors on every reconnect attempt; one line per 10 s is plenty.
+        const now = Date.now();
+        if (now - lastWarn > 10_000) {
+          lastWarn = now;
+          logger.warn({ err }, 'redis unavailable; serving uncached');
+        }
+      },
+      config.redisTls,
+    );
   }
 
   return {

@@ -1,3 +1,4 @@
+import type { TlsMaterial } from '@mlapi/rpc';
 import { createClient } from 'redis';
 
 /** Short enough that a stalled Redis costs a request little; long enough for a busy one. */
@@ -8,7 +9,11 @@ const COMMAND_TIMEOUT_MS = 250;
  * disconnected (no offline queue) and time out quickly; it reconnects by itself with backoff.
  * No I/O here: call `connect()`.
  */
-export function createRedisClient(url: string, onError: (err: unknown) => void) {
+export function createRedisClient(
+  url: string,
+  onError: (err: unknown) => void,
+  tls: TlsMaterial | null = null,
+) {
   const client = createClient({
     url,
     disableOfflineQueue: true,
@@ -16,6 +21,8 @@ export function createRedisClient(url: string, onError: (err: unknown) => void) 
     socket: {
       connectTimeout: 2000,
       noDelay: true,
+      // A rediss:// URL turns TLS on; these add the CA and client certificate from files.
+      ...(tls !== null && { tls: true as const, ...tls }),
       reconnectStrategy: (retries) => Math.min(50 * 2 ** Math.min(retries, 6), 2000),
     },
   });

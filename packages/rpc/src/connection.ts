@@ -163,6 +163,8 @@ export class AmqpConnection extends EventEmitter {
       url.searchParams.set('heartbeat', String(s.heartbeatSeconds));
     }
     const model = await connect(url.toString(), {
+      // For amqps:// only: amqplib hands these to tls.connect; plain amqp:// ignores them.
+      ...s.tls,
       // Without noDelay, Nagle holds small frames back ~40 ms per round trip.
       noDelay: true,
       timeout: 10_000,

@@ -10,10 +10,13 @@ import {
   parseAnnouncement,
 } from './presence.js';
 import { PresenceLink } from './presence-link.js';
+import type { TlsMaterial } from './tls.js';
 
 export interface PresenceTrackerOptions {
   /** Default `'amqp://guest:guest@127.0.0.1:5672'`. */
   url?: string;
+  /** For an amqps:// url: CA and optional client certificate and key (see readTlsFiles). */
+  tls?: TlsMaterial;
   /** Fanout exchange for announcements. Default `'mlapi.presence'`. */
   exchange?: string;
   /** Fanout exchange to probe on at start. Default `'mlapi.presence.probe'`. */
@@ -37,7 +40,15 @@ interface Service<TMeta> {
   instances: Map<string, Instance>;
 }
 
-const KEYS = new Set(['url', 'exchange', 'probeExchange', 'ttlFactor', 'logger', 'connectionName']);
+const KEYS = new Set([
+  'url',
+  'exchange',
+  'probeExchange',
+  'ttlFactor',
+  'logger',
+  'connectionName',
+  'tls',
+]);
 const SWEEP_MS = 500;
 
 /**

@@ -1,3 +1,4 @@
+import type { TlsMaterial } from '@mlapi/rpc';
 import { type Channel, type ChannelModel, connect } from 'amqplib';
 import type { Logger } from 'pino';
 
@@ -8,6 +9,8 @@ export interface QueueDepthSource {
 
 export interface AmqpQueueDepthOptions {
   url: string;
+  /** For an amqps:// url: CA and client certificate; null for none. */
+  tls?: TlsMaterial | null;
   connectionName: string;
   logger: Logger;
   /** Per probe round; a broker slower than this gives no depths this round. Default 2000. */
@@ -71,6 +74,7 @@ export class AmqpQueueDepth implements QueueDepthSource {
   async #channelFor(): Promise<Channel> {
     if (this.#connection === null) {
       const connection = await connect(this.#options.url, {
+        ...this.#options.tls,
         noDelay: true,
         timeout: 5000,
         clientProperties: { connection_name: this.#options.connectionName },
