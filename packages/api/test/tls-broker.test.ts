@@ -3,12 +3,13 @@
 // the client certificate come from AMQP_TLS_*_FILE, as in a deployment.
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect } from 'amqplib';
 import t from 'tap';
-import { ROOT, reference, spawnWorker, startGateway, waitLive } from './helpers/stack.js';
+import { ROOT, reference, spawnWorker, startGateway, waitFor, waitLive } from './helpers/stack.js';
 import { testPki } from './helpers/test-ca.js';
 
 const run = promisify(execFile);
@@ -29,7 +30,8 @@ async function rabbitmqIds(): Promise<{ uid: number; gid: number }> {
 
 t.test('the gateway and a worker work over amqps with client certificates', async (t) => {
   const pki = await testPki(t);
-  const base = join(pki.dir, 'rabbitmq');
+  // Its own folder, removed only once the node has stopped.
+  const base = await mkdtemp(join(tmpdir(), 'mlapi-rmq-'));
   await mkdir(join(base, 'mnesia'), { recursive: true });
   await mkdir(join(base, 'log'), { recursive: true });
   const config = join(base, 'rabbitmq.conf');
@@ -73,8 +75,21 @@ t.test('the gateway and a worker work over amqps with client certificates', asyn
   t.teardown(async () => {
     await run('rabbitmqctl', ['-n', NODE, 'stop']).catch(() => server.kill('SIGKILL'));
     await exited;
+    await rm(base, { recursive: true, force: true });
   });
-  await run('rabbitmqctl', ['-n', NODE, 'await_startup', '--timeout', '120']);
+  // await_startup fails at once while the node's distribution port is not yet open: retry it
+  // until it answers (or the server exits).
+  await waitFor(
+    `${NODE} to start`,
+    async () => {
+      if (server.exitCode !== null) throw new Error(`rabbitmq-server exited ${server.exitCode}`);
+      return run('rabbitmqctl', ['-n', NODE, 'await_startup', '--timeout', '60']).then(
+        () => true,
+        () => false,
+      );
+    },
+    120_000,
+  );
 
   const url = `amqps://guest:guest@localhost:${TLS_PORT}`;
   const tlsEnv = {
