@@ -3,6 +3,7 @@ import { validate as validateAffinity } from 'kubernetes-models/_schemas/IoK8sAp
 import { validate as validateResources } from 'kubernetes-models/_schemas/IoK8sApiCoreV1ResourceRequirements';
 import type { Manifest } from './manifests.js';
 import { RABBITMQ_CLUSTER_SCHEMA } from './rabbitmq-cluster-schema.js';
+import { TOPOLOGY_SCHEMAS } from './topology-schemas.js';
 
 /** Where each API group's model classes live (kubernetes-models and its CRD packages). */
 function modulePath(apiVersion: string): string | undefined {
@@ -30,6 +31,19 @@ function describe(fn: ValidateFn, prefix = ''): string[] {
 }
 
 let rabbitmqCluster: ValidateFn | undefined;
+const topology = new Map<string, ValidateFn>();
+
+/** A Messaging Topology Operator resource (User, Permission, Exchange). */
+function checkTopology(kind: string, body: unknown): string[] {
+  const schema = TOPOLOGY_SCHEMAS[kind];
+  if (schema === undefined) return [`no schema known for rabbitmq.com/v1beta1 ${kind}`];
+  let validate = topology.get(kind);
+  if (validate === undefined) {
+    validate = new Ajv({ allErrors: true, strict: true }).compile(schema);
+    topology.set(kind, validate);
+  }
+  return validate(body) ? [] : describe(validate);
+}
 
 function checkRabbitmqCluster(body: unknown): string[] {
   rabbitmqCluster ??= new Ajv({ allErrors: true, strict: true }).compile(RABBITMQ_CLUSTER_SCHEMA);
@@ -49,13 +63,15 @@ function checkRabbitmqCluster(body: unknown): string[] {
 
 /**
  * Validates one manifest against its kind's schema: kubernetes-models for the built-in API and
- * for KEDA and the Prometheus Operator, the RabbitmqCluster schema above for the broker. Returns
+ * for KEDA and the Prometheus Operator, the RabbitmqCluster schema above for the broker and
+ * topology-schemas.ts for its users, permissions and exchanges. Returns
  * the problems found; a kind with no known schema is itself a problem.
  */
 export async function validateManifest(m: Manifest): Promise<string[]> {
   if (m.apiVersion === 'rabbitmq.com/v1beta1' && m.kind === 'RabbitmqCluster') {
     return checkRabbitmqCluster(m.body);
   }
+  if (m.apiVersion === 'rabbitmq.com/v1beta1') return checkTopology(m.kind, m.body);
   const path = modulePath(m.apiVersion);
   if (path === undefined) return [`no schema known for ${m.apiVersion} ${m.kind}`];
   let models: Record<string, unknown>;

@@ -21,6 +21,9 @@ t.test('every manifest validates against the schema of its apiVersion and kind',
   // The CRDs are checked too, not just the built-in kinds.
   for (const crd of [
     'rabbitmq.com/v1beta1 RabbitmqCluster',
+    'rabbitmq.com/v1beta1 User',
+    'rabbitmq.com/v1beta1 Permission',
+    'rabbitmq.com/v1beta1 Exchange',
     'keda.sh/v1alpha1 ScaledObject',
     'keda.sh/v1alpha1 TriggerAuthentication',
     'monitoring.coreos.com/v1 PrometheusRule',
@@ -52,6 +55,18 @@ t.test('the schema check rejects a broken manifest of each family', async (t) =>
     bad('rabbitmq.com/v1beta1', 'RabbitmqCluster', { spec: { replicas: 3, persistance: {} } }),
     bad('rabbitmq.com/v1beta1', 'RabbitmqCluster', {
       spec: { resources: { limits: { cpu: [] } } },
+    }),
+    bad('rabbitmq.com/v1beta1', 'User', { spec: { tags: ['root'], rabbitmqClusterReference: {} } }),
+    bad('rabbitmq.com/v1beta1', 'Permission', {
+      spec: { vhost: '/', permissions: { configure: '' }, rabbitmqClusterReference: {} },
+    }),
+    bad('rabbitmq.com/v1beta1', 'Permission', {
+      spec: {
+        vhost: '/',
+        userReference: { name: 'u' },
+        permissions: { conifgure: '' },
+        rabbitmqClusterReference: {},
+      },
     }),
     bad('keda.sh/v1alpha1', 'ScaledObject', { spec: { triggers: [] } }),
     bad('monitoring.coreos.com/v1', 'PrometheusRule', { spec: { groups: [{ rules: 'x' }] } }),

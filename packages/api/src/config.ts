@@ -1,11 +1,19 @@
 import { telemetryProblem, tracingConfigured } from '@mlapi/contracts';
-import { parseBrokerUrls } from '@mlapi/rpc';
+import {
+  parseBrokerUrls,
+  readTlsFiles,
+  type TlsFiles,
+  TlsFilesError,
+  type TlsMaterial,
+} from '@mlapi/rpc';
 
 /** The gateway's configuration, read once from the environment at start-up. */
 export interface Config {
   readonly port: number;
   readonly host: string;
   readonly amqpUrl: string;
+  /** For an amqps:// AMQP_URL: CA and client certificate from AMQP_TLS_*_FILE; null: none given. */
+  readonly amqpTls: TlsMaterial | null;
   /** null: the bounded in-process cache and in-process rate-limit counters. */
   readonly redisUrl: string | null;
   /**
@@ -16,6 +24,8 @@ export interface Config {
   readonly stateRedisUrl: string | null;
   /** Refuse to start when the state Redis may evict (`maxmemory-policy` is not noeviction). */
   readonly stateRedisRequireDurable: boolean;
+  /** For a rediss:// REDIS_URL: CA and client certificate from REDIS_TLS_*_FILE; null: none given. */
+  readonly redisTls: TlsMaterial | null;
   readonly cacheTtlSeconds: number;
   readonly cacheMaxEntries: number;
   /**
@@ -123,9 +133,11 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   port: 8080,
   host: '0.0.0.0',
   amqpUrl: 'amqp://guest:guest@127.0.0.1:5672',
+  amqpTls: null,
   redisUrl: null,
   stateRedisUrl: null,
   stateRedisRequireDurable: false,
+  redisTls: null,
   cacheTtlSeconds: 300,
   cacheMaxEntries: 10_000,
   rateLimitMax: 0,
@@ -253,6 +265,31 @@ function signingKey(env: Env, name: string): string | null {
 }
 
 /**
+ * TLS files for the connection `urlVariable` names: read now, so a wrong path fails at start
+ * with the variable's name. Files with a plain amqp:// or redis:// URL are an error, not a
+ * silent plaintext connection.
+ */
+function tls(
+  urlVariable: string,
+  url: string | null,
+  secureScheme: string,
+  files: TlsFiles,
+  names: { ca: string; cert: string; key: string },
+): TlsMaterial | null {
+  if (files.ca === undefined && files.cert === undefined && files.key === undefined) return null;
+  // A broker list (a,b,c) is secure only if every node is.
+  if (url === null || !url.split(',').every((u) => new URL(u).protocol === secureScheme)) {
+    throw new ConfigError(names.ca, `TLS files need a ${secureScheme}// ${urlVariable}`);
+  }
+  try {
+    return readTlsFiles(files, names) ?? null;
+  } catch (err) {
+    if (!(err instanceof TlsFilesError)) throw err;
+    throw new ConfigError(err.subject, err.detail);
+  }
+}
+
+/**
  * Reads and checks the gateway's environment. Unset variables take the defaults in
  * {@link DEFAULT_CONFIG}, which run locally against a broker on 127.0.0.1 with nothing set.
  * @throws ConfigError naming the first bad variable
@@ -277,7 +314,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (auth === 'keys' && apiKeyPepper === undefined) {
     throw new ConfigError('API_KEY_PEPPER', 'required when AUTH=keys (32 characters or more)');
   }
-  const config: Config = {
+  const config: Omit<Config, 'amqpTls' | 'redisTls'> = {
     port: int(env, 'PORT', d.port, 0, 65_535),
     host: present(env, 'HOST') ?? d.host,
     amqpUrl: brokerUrls(env, 'AMQP_URL') ?? d.amqpUrl,
@@ -361,8 +398,30 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const telemetry = telemetryProblem(env);
   if (telemetry !== null) throw new ConfigError(telemetry.variable, telemetry.message);
+  const amqpTls = tls(
+    'AMQP_URL',
+    config.amqpUrl,
+    'amqps:',
+    {
+      ca: present(env, 'AMQP_TLS_CA_FILE'),
+      cert: present(env, 'AMQP_TLS_CERT_FILE'),
+      key: present(env, 'AMQP_TLS_KEY_FILE'),
+    },
+    { ca: 'AMQP_TLS_CA_FILE', cert: 'AMQP_TLS_CERT_FILE', key: 'AMQP_TLS_KEY_FILE' },
+  );
+  const redisTls = tls(
+    'REDIS_URL',
+    config.redisUrl,
+    'rediss:',
+    {
+      ca: present(env, 'REDIS_TLS_CA_FILE'),
+      cert: present(env, 'REDIS_TLS_CERT_FILE'),
+      key: present(env, 'REDIS_TLS_KEY_FILE'),
+    },
+    { ca: 'REDIS_TLS_CA_FILE', cert: 'REDIS_TLS_CERT_FILE', key: 'REDIS_TLS_KEY_FILE' },
+  );
   if (config.deadlineDefaultMs > config.deadlineMaxMs) {
     throw new ConfigError('DEADLINE_DEFAULT_MS', 'must not exceed DEADLINE_MAX_MS');
   }
-  return Object.freeze(config);
+  return Object.freeze({ ...config, amqpTls, redisTls });
 }

@@ -25,8 +25,11 @@ const PRESENCE_WARMUP_MS = 1500;
 
 /** Builds the RPC client, presence tracker and Redis client from config. No I/O until start(). */
 export function createDeps(config: Config, logger: Logger, name = 'mlapi-api'): OwnedDeps {
+  // Spread only when set: the option checkers reject an explicit undefined as an unknown shape.
+  const amqpTls = config.amqpTls !== null ? { tls: config.amqpTls } : {};
   const rpc = new RpcClient({
     url: config.amqpUrl,
+    ...amqpTls,
     poolSize: config.rpcPoolSize,
     // A backstop only: admission control keeps requests below ADMISSION_MAX_REQUESTS, and shadow
     // calls below their own cap, so this never makes one model's call wait behind another's.
@@ -38,6 +41,7 @@ export function createDeps(config: Config, logger: Logger, name = 'mlapi-api'): 
   const tracker = new PresenceTracker({
     url: config.amqpUrl,
     maxLivenessMs: config.presenceMaxLivenessMs,
+    ...amqpTls,
     connectionName: `${name}-presence`,
     logger: logger.child({ component: 'presence' }),
   });
@@ -49,20 +53,26 @@ export function createDeps(config: Config, logger: Logger, name = 'mlapi-api'): 
   });
   const queueDepth = new AmqpQueueDepth({
     url: config.amqpUrl,
+    tls: config.amqpTls,
     connectionName: `${name}-stats`,
     logger: logger.child({ component: 'queue-depth' }),
   });
   let redis: RedisClient | null = null;
   if (config.redisUrl !== null) {
     let lastWarn = 0;
-    redis = createRedisClient(config.redisUrl, (err) => {
-      // A down Redis errors on every reconnect attempt; one line per 10 s is plenty.
-      const now = Date.now();
-      if (now - lastWarn > 10_000) {
-        lastWarn = now;
-        logger.warn({ err }, 'redis unavailable; serving uncached');
-      }
-    });
+    redis = createRedisClient(
+      config.redisUrl,
+      (err) => {
+        // A down Redis errors on every reconnect attempt; one line per 10 s is plenty.
+        const now = Date.now();
+        if (now - lastWarn > 10_000) {
+          lastWarn = now;
+          logger.warn({ err }, 'redis unavailable; serving uncached');
+        }
+      },
+      undefined,
+      config.redisTls,
+    );
   }
   // Its own client even when STATE_REDIS_URL is REDIS_URL (a local run): the two roles fail,
   // time out and are watched apart.
@@ -73,6 +83,8 @@ export function createDeps(config: Config, logger: Logger, name = 'mlapi-api'): 
           url: config.stateRedisUrl,
           requireDurable: config.stateRedisRequireDurable,
           logger,
+          // One set of REDIS_TLS_* files for both roles: they are usually one managed service.
+          tls: config.redisTls,
         });
 
   return {

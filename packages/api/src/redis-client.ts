@@ -1,3 +1,4 @@
+import type { TlsMaterial } from '@mlapi/rpc';
 import { createClient } from 'redis';
 
 /** Short enough that a stalled Redis costs a request little; long enough for a busy one. */
@@ -12,6 +13,7 @@ export function createRedisClient(
   url: string,
   onError: (err: unknown) => void,
   commandTimeoutMs = COMMAND_TIMEOUT_MS,
+  tls: TlsMaterial | null = null,
 ) {
   const client = createClient({
     url,
@@ -20,6 +22,8 @@ export function createRedisClient(
     socket: {
       connectTimeout: 2000,
       noDelay: true,
+      // A rediss:// URL turns TLS on; these add the CA and client certificate from files.
+      ...(tls !== null && { tls: true as const, ...tls }),
       reconnectStrategy: (retries) => Math.min(50 * 2 ** Math.min(retries, 6), 2000),
     },
   });

@@ -178,6 +178,8 @@ export class AmqpConnection extends EventEmitter {
       index = (this.#nextUrl + tried) % urls.length;
       try {
         model = await connect(withHeartbeat(urls[index] as string, s.heartbeatSeconds), {
+          // For amqps:// only: amqplib hands these to tls.connect; plain amqp:// ignores them.
+          ...s.tls,
           // Without noDelay, Nagle holds small frames back ~40 ms per round trip.
           noDelay: true,
           timeout: 10_000,

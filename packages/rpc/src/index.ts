@@ -24,3 +24,5 @@ export { RpcClient } from './rpc-client.js';
 export type { RpcContext } from './rpc-context.js';
 export type { RpcBatchItem, RpcOutcome } from './rpc-server.js';
 export { RpcServer } from './rpc-server.js';
+export type { TlsFiles, TlsMaterial } from './tls.js';
+export { readTlsFiles, TlsFilesError } from './tls.js';

@@ -1,4 +1,5 @@
 import type { Logger } from './logger.js';
+import { type TlsMaterial, tlsOption } from './tls.js';
 
 export interface RpcClientOptions {
   /**
@@ -24,6 +25,8 @@ export interface RpcClientOptions {
   connectionName?: string;
   /** Pino-compatible logger; `null` silences. Default: warnings and errors to the console. */
   logger?: Logger | null;
+  /** For an amqps:// url: CA and optional client certificate and key (see readTlsFiles). */
+  tls?: TlsMaterial;
 }
 
 export interface RpcServerOptions {
@@ -61,12 +64,16 @@ export interface RpcServerOptions {
   connectionName?: string;
   /** Pino-compatible logger; `null` silences. Default: warnings and errors to the console. */
   logger?: Logger | null;
+  /** For an amqps:// url: CA and optional client certificate and key (see readTlsFiles). */
+  tls?: TlsMaterial;
 }
 
 /** Connection settings shared by the client, the server and presence. */
 export interface ConnectionSettings {
   /** The nodes to try, in order, each an amqp:// or amqps:// URL; at least one. */
   readonly urls: readonly string[];
+  /** For amqps:// URLs: CA and client certificate (tls.ts); undefined: the system's CAs. */
+  readonly tls: TlsMaterial | undefined;
   readonly heartbeatSeconds: number;
   readonly reconnectInitialDelayMs: number;
   readonly reconnectMaxDelayMs: number;
@@ -124,8 +131,8 @@ export const DEFAULT_SERVER_OPTIONS = Object.freeze({
   connectionName: 'mlapi-rpc-server',
 });
 
-const CLIENT_KEYS = new Set([...Object.keys(DEFAULT_CLIENT_OPTIONS), 'logger']);
-const SERVER_KEYS = new Set([...Object.keys(DEFAULT_SERVER_OPTIONS), 'queue', 'logger']);
+const CLIENT_KEYS = new Set([...Object.keys(DEFAULT_CLIENT_OPTIONS), 'logger', 'tls']);
+const SERVER_KEYS = new Set([...Object.keys(DEFAULT_SERVER_OPTIONS), 'queue', 'logger', 'tls']);
 
 export function normalizeClientOptions(options: RpcClientOptions = {}): ClientSettings {
   const o = checkObject('RpcClientOptions', options, CLIENT_KEYS);
@@ -186,6 +193,7 @@ export function connectionSettings(
   );
   return {
     urls: parseBrokerUrls(o.url ?? d.url, 'url'),
+    tls: tlsOption(o.tls),
     heartbeatSeconds: int(o, 'heartbeatSeconds', d.heartbeatSeconds, 0, 65_535),
     reconnectInitialDelayMs,
     reconnectMaxDelayMs,

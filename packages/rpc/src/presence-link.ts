@@ -3,13 +3,14 @@ import { AmqpConnection, backoffDelay, closeChannel } from './connection.js';
 import { RpcError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { ConnectionSettings } from './options.js';
+import { ensurePresenceExchanges } from './presence-exchanges.js';
 
 export interface PresenceLinkOptions {
   settings: ConnectionSettings;
   log: Logger;
   /** For messages: 'presence publisher' or 'presence tracker'. */
   what: string;
-  /** Both fanout exchanges are declared by either side, whichever starts first. */
+  /** Both fanout exchanges: checked, or declared by either side if missing (presence-exchanges.ts). */
   exchange: string;
   probeExchange: string;
   /** The exchange this side listens to, through a private queue. */
@@ -85,6 +86,7 @@ export class PresenceLink {
 
   async #setup(model: ChannelModel): Promise<void> {
     const o = this.#o;
+    await ensurePresenceExchanges(model, [o.exchange, o.probeExchange]);
     const channel = await model.createChannel();
     channel.on('error', (err: Error) => o.log.warn({ err }, 'presence channel error'));
     channel.on('close', () => {
@@ -95,8 +97,6 @@ export class PresenceLink {
       if (this.#stopped === null && this.#conn?.model != null) this.#healLater();
     });
     try {
-      await channel.assertExchange(o.exchange, 'fanout', { durable: true });
-      await channel.assertExchange(o.probeExchange, 'fanout', { durable: true });
       const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
       await channel.bindQueue(queue, o.listenTo, '');
       await channel.consume(queue, (message) => this.#onMessage(channel, message), {

@@ -6,10 +6,13 @@ import { checkObject, connectionSettings, DEFAULT_URL, fn, int, logger, str } fr
 import type { PresenceAnnouncement } from './presence.js';
 import { DEFAULT_PRESENCE_EXCHANGE, DEFAULT_PROBE_EXCHANGE } from './presence.js';
 import { PresenceLink } from './presence-link.js';
+import type { TlsMaterial } from './tls.js';
 
 export interface PresencePublisherOptions<TMeta> {
   /** Default `'amqp://guest:guest@127.0.0.1:5672'`. */
   url?: string;
+  /** For an amqps:// url: CA and optional client certificate and key (see readTlsFiles). */
+  tls?: TlsMaterial;
   /** Fanout exchange for announcements. Default `'mlapi.presence'`. */
   exchange?: string;
   /** Fanout exchange trackers probe on. Default `'mlapi.presence.probe'`. */
@@ -37,6 +40,7 @@ const KEYS = new Set([
   'ready',
   'logger',
   'connectionName',
+  'tls',
 ]);
 
 /** Announces a service instance on start, every intervalMs, on every probe, and a goodbye on stop. */

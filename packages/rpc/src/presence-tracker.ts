@@ -10,10 +10,13 @@ import {
   parseAnnouncement,
 } from './presence.js';
 import { PresenceLink } from './presence-link.js';
+import type { TlsMaterial } from './tls.js';
 
 export interface PresenceTrackerOptions {
   /** Default `'amqp://guest:guest@127.0.0.1:5672'`. */
   url?: string;
+  /** For an amqps:// url: CA and optional client certificate and key (see readTlsFiles). */
+  tls?: TlsMaterial;
   /** Fanout exchange for announcements. Default `'mlapi.presence'`. */
   exchange?: string;
   /** Fanout exchange to probe on at start. Default `'mlapi.presence.probe'`. */
@@ -57,6 +60,7 @@ const KEYS = new Set([
   'echoMs',
   'logger',
   'connectionName',
+  'tls',
 ]);
 /** AMQP `type` of the tracker's echo: not an announcement, only proof the path is open. */
 const ECHO_TYPE = 'mlapi.presence.echo';

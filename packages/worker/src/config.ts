@@ -1,5 +1,5 @@
 import { telemetryProblem, tracingConfigured } from '@mlapi/contracts';
-import { parseBrokerUrls } from '@mlapi/rpc';
+import { parseBrokerUrls, readTlsFiles, TlsFilesError, type TlsMaterial } from '@mlapi/rpc';
 import { WorkerError } from './errors.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -8,6 +8,8 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export interface WorkerConfig {
   readonly modelDir: string;
   readonly amqpUrl: string;
+  /** For an amqps:// AMQP_URL: CA and client certificate from AMQP_TLS_*_FILE; null: none given. */
+  readonly amqpTls: TlsMaterial | null;
   readonly port: number;
   readonly host: string;
   readonly prefetch: number;
@@ -78,6 +80,34 @@ function logLevel(env: Env): LogLevel {
 }
 
 /**
+ * The AMQP_TLS_*_FILE files, read now so a wrong path fails at start naming its variable. Files
+ * with a plain amqp:// URL are an error, not a silent plaintext connection.
+ */
+function amqpTls(env: Env): TlsMaterial | null {
+  const files = {
+    ca: raw(env, 'AMQP_TLS_CA_FILE'),
+    cert: raw(env, 'AMQP_TLS_CERT_FILE'),
+    key: raw(env, 'AMQP_TLS_KEY_FILE'),
+  };
+  if (files.ca === undefined && files.cert === undefined && files.key === undefined) return null;
+  if (new URL(amqpUrl(env)).protocol !== 'amqps:') {
+    throw bad('AMQP_TLS_CA_FILE', 'and the other TLS files need an amqps:// AMQP_URL');
+  }
+  try {
+    return (
+      readTlsFiles(files, {
+        ca: 'AMQP_TLS_CA_FILE',
+        cert: 'AMQP_TLS_CERT_FILE',
+        key: 'AMQP_TLS_KEY_FILE',
+      }) ?? null
+    );
+  } catch (err) {
+    if (err instanceof TlsFilesError) throw bad(err.subject, err.detail);
+    throw err;
+  }
+}
+
+/**
  * Reads and checks every worker variable at once. Throws a `WORKER_CONFIG` WorkerError whose
  * `subject` (and message) names the first bad variable; main.ts turns that into a non-zero exit.
  */
@@ -96,6 +126,7 @@ export function parseConfig(env: Env): WorkerConfig {
   const config: WorkerConfig = {
     modelDir,
     amqpUrl: amqpUrl(env),
+    amqpTls: amqpTls(env),
     port: integer(env, 'PORT', 9090, 0, 65535),
     host: raw(env, 'HOST') ?? '0.0.0.0',
     prefetch,

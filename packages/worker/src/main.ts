@@ -56,6 +56,7 @@ async function main(): Promise<void> {
   const connectionName = `mlapi-worker ${name} ${hostname()} ${process.pid}`;
   const worker = new ModelWorker({
     url: config.amqpUrl,
+    ...(config.amqpTls !== null && { tls: config.amqpTls }),
     model,
     prefetch: config.prefetch,
     concurrency: config.concurrency,
@@ -157,6 +158,7 @@ async function main(): Promise<void> {
 
   presence = new PresencePublisher({
     url: config.amqpUrl,
+    ...(config.amqpTls !== null && { tls: config.amqpTls }),
     service: worker.queue,
     intervalMs: config.announceIntervalMs,
     meta: () => ({ manifest: model.manifest }),

@@ -9,6 +9,7 @@ t.test('defaults match the documented table when only MODEL_DIR is set', async (
   t.same(config, {
     modelDir: '/models/fast',
     amqpUrl: 'amqp://guest:guest@127.0.0.1:5672',
+    amqpTls: null,
     port: 9090,
     host: '0.0.0.0',
     prefetch: 64,
@@ -83,6 +84,9 @@ const badValues: [string, Record<string, string>][] = [
   ['ANNOUNCE_INTERVAL_MS', { ...base, ANNOUNCE_INTERVAL_MS: '1' }],
   ['INTRA_OP_THREADS', { ...base, INTRA_OP_THREADS: 'all' }],
   ['LOG_LEVEL', { ...base, LOG_LEVEL: 'verbose' }],
+  ['AMQP_TLS_CA_FILE', { ...base, AMQP_TLS_CA_FILE: '/nonexistent/ca.pem' }],
+  ['AMQP_TLS_CA_FILE', { ...base, AMQP_URL: 'amqps://h', AMQP_TLS_CA_FILE: '/nonexistent/ca.pem' }],
+  ['AMQP_TLS_CERT_FILE', { ...base, AMQP_URL: 'amqps://h', AMQP_TLS_CERT_FILE: '/x.pem' }],
 ];
 
 for (const [variable, env] of badValues) {

@@ -1,4 +1,4 @@
-import { parseBrokerUrls } from '@mlapi/rpc';
+import { parseBrokerUrls, type TlsMaterial } from '@mlapi/rpc';
 import { type Channel, type ChannelModel, connect } from 'amqplib';
 import type { Logger } from 'pino';
 
@@ -9,6 +9,8 @@ export interface QueueDepthSource {
 
 export interface AmqpQueueDepthOptions {
   url: string;
+  /** For an amqps:// url: CA and client certificate; null for none. */
+  tls?: TlsMaterial | null;
   connectionName: string;
   logger: Logger;
   /** Per probe round; a broker slower than this gives no depths this round. Default 2000. */
@@ -75,6 +77,7 @@ export class AmqpQueueDepth implements QueueDepthSource {
     for (const url of parseBrokerUrls(this.#options.url, 'AMQP_URL')) {
       try {
         return await connect(url, {
+          ...this.#options.tls,
           noDelay: true,
           timeout: 5000,
           clientProperties: { connection_name: this.#options.connectionName },

@@ -1,3 +1,4 @@
+import type { TlsMaterial } from '@mlapi/rpc';
 import type { Logger } from 'pino';
 import { closeRedis, createRedisClient, type RedisClient } from '../redis-client.js';
 
@@ -38,6 +39,8 @@ export interface StateRedisOptions {
   logger: Logger;
   /** How long start() waits for the state Redis when it must be checked. Default 10000. */
   startTimeoutMs?: number;
+  /** For rediss://: CA and client certificate (REDIS_TLS_*_FILE); null: none. */
+  tls?: TlsMaterial | null;
 }
 
 /**
@@ -77,6 +80,7 @@ export class StateRedis {
         }
       },
       STATE_COMMAND_TIMEOUT_MS,
+      options.tls ?? null,
     );
     this.client.on('ready', () => {
       if (!this.#checkOnReady) return;
