@@ -33,7 +33,7 @@ function describe(fn: ValidateFn, prefix = ''): string[] {
 let rabbitmqCluster: ValidateFn | undefined;
 const topology = new Map<string, ValidateFn>();
 
-/** A Messaging Topology Operator resource (User, Permission, Exchange). */
+/** A Messaging Topology Operator resource (User, Permission, Exchange, Queue, Binding). */
 function checkTopology(kind: string, body: unknown): string[] {
   const schema = TOPOLOGY_SCHEMAS[kind];
   if (schema === undefined) return [`no schema known for rabbitmq.com/v1beta1 ${kind}`];

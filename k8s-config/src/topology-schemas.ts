@@ -1,6 +1,6 @@
 /**
  * The parts of the RabbitMQ Messaging Topology Operator's CRDs (rabbitmq.com/v1beta1, v1.15,
- * api/v1beta1/{user,permission,exchange}_types.go) that k8s-config uses, as JSON schemas. No npm
+ * api/v1beta1/{user,permission,exchange,queue,binding}_types.go) that k8s-config uses, as JSON schemas. No npm
  * package ships them. Unknown fields are rejected, so a misspelt one fails the test instead of
  * being pruned silently by the API server.
  */
@@ -102,6 +102,37 @@ export const TOPOLOGY_SCHEMAS: Record<string, object> = {
       autoDelete: { type: 'boolean' },
       arguments: { type: 'object' },
       deletionPolicy: { enum: ['delete', 'retain'] },
+      rabbitmqClusterReference: clusterReference,
+    },
+  }),
+  Queue: resource('Queue', {
+    type: 'object',
+    required: ['name', 'rabbitmqClusterReference'],
+    additionalProperties: false,
+    properties: {
+      name: { type: 'string', minLength: 1 },
+      vhost: { type: 'string' },
+      type: { type: 'string' },
+      durable: { type: 'boolean' },
+      autoDelete: { type: 'boolean' },
+      arguments: { type: 'object' },
+      deleteIfEmpty: { type: 'boolean' },
+      deleteIfUnused: { type: 'boolean' },
+      deletionPolicy: { enum: ['delete', 'retain'] },
+      rabbitmqClusterReference: clusterReference,
+    },
+  }),
+  Binding: resource('Binding', {
+    type: 'object',
+    required: ['rabbitmqClusterReference'],
+    additionalProperties: false,
+    properties: {
+      vhost: { type: 'string' },
+      source: { type: 'string', minLength: 1 },
+      destination: { type: 'string', minLength: 1 },
+      destinationType: { enum: ['exchange', 'queue'] },
+      routingKey: { type: 'string' },
+      arguments: { type: 'object' },
       rabbitmqClusterReference: clusterReference,
     },
   }),

@@ -1,4 +1,4 @@
-import { modelQueue } from '@mlapi/contracts';
+import { JOB_CANCEL_EXCHANGE, JOB_RESULTS_QUEUE, modelQueue } from '@mlapi/contracts';
 import t from 'tap';
 import { brokerGrants, credentialsSecret, grants } from '../src/broker-users.js';
 import { loadManifests, podSpecs } from '../src/manifests.js';
@@ -9,6 +9,9 @@ const byUser = new Map(brokerGrants(all).map((g) => [g.user, g]));
 const models = listModels();
 const PRESENCE = 'mlapi.presence';
 const PROBE = 'mlapi.presence.probe';
+/** @mlapi/rpc's DEAD_LETTER_EXCHANGE and DEAD_LETTER_QUEUE (rpc is not a dependency here). */
+const DEAD_LETTER_EXCHANGE = 'mlapi.dead';
+const DEAD_LETTER_QUEUE = 'mlapi.dead-letters';
 /** A server-named queue, as the broker names the presence queues. */
 const SERVER_NAMED = 'amq.gen-JzTY20BRgKO-HjmUJj0wLg';
 
@@ -43,8 +46,13 @@ function secretsOf(name: string): string[] {
 t.test("each pod reads only its own role's generated Secret", async (t) => {
   t.same(
     [...new Set(secretsOf('mlapi-api'))].sort(),
-    [credentialsSecret('mlapi-gateway'), 'mlapi-redis-gateway'],
-    'its broker user and its Redis user',
+    [
+      'mlapi-api-keys',
+      credentialsSecret('mlapi-gateway'),
+      'mlapi-redis-gateway',
+      'mlapi-state-redis-gateway',
+    ].sort(),
+    'its broker user, its two Redis users and its API-key pepper',
   );
   const workers = podSpecs(all).filter((p) => p.manifest.name.startsWith('mlapi-worker-'));
   t.ok(workers.length > models.length, 'the canary is among the workers');
@@ -136,9 +144,32 @@ t.test('every permission pattern is anchored and explained by a comment', async 
   t.equal(checked, byUser.size * 3, 'three patterns per Permission');
 });
 
-t.test('the presence exchanges are declared by the operator, not by a role', async (t) => {
+t.test('the shared exchanges and queues are declared by the operator, not by a role', async (t) => {
   const exchanges = all.filter((m) => m.kind === 'Exchange').map((m) => m.body.spec);
-  t.same(exchanges.map((e) => e.name).sort(), [PRESENCE, PROBE]);
+  t.same(
+    exchanges.map((e) => e.name).sort(),
+    [DEAD_LETTER_EXCHANGE, JOB_CANCEL_EXCHANGE, PRESENCE, PROBE].sort(),
+  );
+  const queues = all.filter((m) => m.kind === 'Queue').map((m) => m.body.spec);
+  t.same(queues.map((q) => q.name).sort(), [DEAD_LETTER_QUEUE, JOB_RESULTS_QUEUE].sort());
+  const bindings = all.filter((m) => m.kind === 'Binding').map((m) => m.body.spec);
+  t.same(
+    bindings.map((b) => [b.source, b.destination]),
+    [[DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE]],
+  );
+  const g = byUser.get('mlapi-gateway');
+  if (g === undefined) throw new Error('no gateway user');
+  for (const name of [
+    DEAD_LETTER_EXCHANGE,
+    DEAD_LETTER_QUEUE,
+    JOB_CANCEL_EXCHANGE,
+    JOB_RESULTS_QUEUE,
+  ]) {
+    t.notOk(grants(g.configure, name), `the gateway may not configure ${name}`);
+  }
+  t.ok(grants(g.read, JOB_RESULTS_QUEUE), 'the gateway consumes job results');
+  t.ok(grants(g.read, DEAD_LETTER_QUEUE), 'the gateway answers dead letters');
+  t.ok(grants(g.write, JOB_CANCEL_EXCHANGE), 'the gateway broadcasts cancellations');
   for (const e of exchanges) {
     t.match(e, { type: 'fanout', durable: true, autoDelete: false, vhost: '/' });
   }

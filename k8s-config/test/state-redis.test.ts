@@ -51,7 +51,68 @@ t.test('the gateway uses it and refuses one that may evict', async (t) => {
   const env: { name: string; value?: string }[] =
     gateway?.body.spec.template.spec.containers[0].env ?? [];
   const value = (name: string) => env.find((e) => e.name === name)?.value;
-  t.equal(value('STATE_REDIS_URL'), 'redis://mlapi-state-redis:6379');
+  t.equal(
+    value('STATE_REDIS_URL'),
+    'redis://$(STATE_REDIS_USERNAME):$(STATE_REDIS_PASSWORD)@mlapi-state-redis:6379',
+  );
   t.equal(value('STATE_REDIS_REQUIRE_DURABLE'), 'true');
-  t.equal(value('REDIS_URL'), 'redis://mlapi-redis:6379', 'the cache stays apart');
+  t.equal(
+    value('REDIS_URL'),
+    'redis://$(REDIS_USERNAME):$(REDIS_PASSWORD)@mlapi-redis:6379',
+    'the cache stays apart',
+  );
+  const secretOf = (name: string) =>
+    // biome-ignore lint/suspicious/noExplicitAny: arbitrary YAML.
+    (env as any[]).find((e) => e.name === name)?.valueFrom?.secretKeyRef?.name;
+  t.equal(secretOf('STATE_REDIS_USERNAME'), 'mlapi-state-redis-gateway');
+  t.equal(secretOf('STATE_REDIS_PASSWORD'), 'mlapi-state-redis-gateway', 'its own Secret');
+});
+
+/** The `--user` rules of the Redis, by user name. */
+function aclUsers(redisArgs: string[]): Map<string, string[]> {
+  const users = new Map<string, string[]>();
+  let rules: string[] | null = null;
+  for (let i = 0; i < redisArgs.length; i++) {
+    const arg = redisArgs[i] ?? '';
+    if (arg.startsWith('--')) {
+      rules = null;
+      if (arg === '--user') {
+        rules = [];
+        users.set(redisArgs[++i] ?? '', rules);
+      }
+    } else rules?.push(arg);
+  }
+  return users;
+}
+
+t.test('only the gateway, as its ACL user, may use it', async (t) => {
+  const users = aclUsers(args);
+  t.same(users.get('default'), ['off'], 'the default user is off');
+  t.same(users.get('health'), ['on', 'nopass', '-@all', '+ping'], 'the probe user may only PING');
+  const gateway = users.get('mlapi-gateway') ?? [];
+  t.equal(gateway[1], '#$(REDIS_GATEWAY_PASSWORD_SHA256)', 'a SHA-256, not a password');
+  const hash = container?.env?.find(
+    (e: { name: string }) => e.name === 'REDIS_GATEWAY_PASSWORD_SHA256',
+  );
+  t.equal(hash?.valueFrom?.secretKeyRef?.name, 'mlapi-state-redis-gateway');
+  t.ok(gateway.includes('resetchannels'), 'no pub/sub channel');
+  const patterns = gateway.filter((r) => r.startsWith('~'));
+  t.ok(patterns.length > 0, 'key patterns');
+  for (const p of patterns) t.match(p, /^~mlapi:/, `${p} is one of the gateway's prefixes`);
+  t.notOk(
+    patterns.some((p) => p.startsWith('~mlapi:v2:pred:')),
+    'no cached prediction on the state Redis',
+  );
+  const allowed = gateway.filter((r) => r.startsWith('+'));
+  t.equal(gateway.indexOf('-@all'), gateway.indexOf(allowed[0] ?? '') - 1, 'all off first');
+  for (const c of ['+@all', '+keys', '+scan', '+flushall', '+flushdb', '+config', '+acl']) {
+    t.notOk(allowed.includes(c), `no ${c}`);
+  }
+  t.notOk(
+    allowed.some((c) => c.startsWith('+@')),
+    'single commands, no category',
+  );
+  for (const probe of [container?.readinessProbe, container?.startupProbe]) {
+    t.match(probe?.exec?.command, ['redis-cli', '-p', '6379', '--user', 'health']);
+  }
 });

@@ -354,6 +354,7 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
         : new FileJobStore(config.jobStoreDir, config.jobResultTtlSeconds)),
     broker: new JobBroker({
       url: config.amqpUrl,
+      tls: config.amqpTls,
       connectionName: 'mlapi-api-jobs',
       logger: logger.child({ component: 'jobs' }),
       resultPrefetch: 32,

@@ -17,7 +17,7 @@ export interface Config {
   /** null: the bounded in-process cache and in-process rate-limit counters. */
   readonly redisUrl: string | null;
   /**
-   * Durable state (traffic policies; API keys, usage counters and jobs as they arrive): a Redis
+   * Durable state (traffic policies, aliases, API keys, usage counters, jobs): a Redis
    * that must never evict and must persist. Defaults to `redisUrl` for a local run; null (both
    * unset): the embedded in-process stores.
    */

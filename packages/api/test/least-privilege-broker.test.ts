@@ -2,7 +2,13 @@
 // created with rabbitmqctl on a vhost of this test's own: the stack works with exactly those
 // rights, and each act a role must not do is refused by the broker.
 import { join } from 'node:path';
-import { modelQueue } from '@mlapi/contracts';
+import {
+  JOB_CANCEL_EXCHANGE,
+  JOB_QUEUE_OPTIONS,
+  JOB_RESULTS_QUEUE,
+  modelQueue,
+} from '@mlapi/contracts';
+import { DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE, DEAD_LETTER_QUEUE_OPTIONS } from '@mlapi/rpc';
 import { type Channel, connect } from 'amqplib';
 import t, { type Test } from 'tap';
 import { adminVhost, manifestGrant, roleUser } from './helpers/broker-roles.js';
@@ -49,12 +55,17 @@ const publishTo = (exchange: string, key: string) => async (ch: Channel) => {
 
 t.test('the stack works with the manifests rights, and nothing more is allowed', async (t) => {
   const { vhost, adminUrl } = await adminVhost(t);
-  // The Topology Operator's part: the presence exchanges exist before any role starts.
+  // The Topology Operator's part (k8s-config/rabbitmq/users.yaml): the shared exchanges and
+  // queues exist before any role starts.
   const admin = await connect(adminUrl, { noDelay: true });
   t.teardown(() => admin.close());
   const setup = await admin.createChannel();
-  await setup.assertExchange(PRESENCE, 'fanout', { durable: true });
-  await setup.assertExchange(PROBE, 'fanout', { durable: true });
+  for (const exchange of [PRESENCE, PROBE, DEAD_LETTER_EXCHANGE, JOB_CANCEL_EXCHANGE]) {
+    await setup.assertExchange(exchange, 'fanout', { durable: true });
+  }
+  await setup.assertQueue(DEAD_LETTER_QUEUE, DEAD_LETTER_QUEUE_OPTIONS);
+  await setup.bindQueue(DEAD_LETTER_QUEUE, DEAD_LETTER_EXCHANGE, '');
+  await setup.assertQueue(JOB_RESULTS_QUEUE, JOB_QUEUE_OPTIONS);
   // Another model's queue, for the worker to be refused.
   await setup.assertQueue(SLOW, { durable: true });
 

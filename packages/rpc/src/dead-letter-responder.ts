@@ -1,9 +1,9 @@
-import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { AmqpConnection } from './connection.js';
 import { CONTENT_TYPE, encodeReply, readDeadline } from './envelope.js';
 import type { Logger } from './logger.js';
 import { resolveLogger } from './logger.js';
-import { DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE } from './model-queue.js';
+import { DEAD_LETTER_QUEUE, ensureDeadLetters } from './model-queue.js';
 import { checkObject, connectionSettings, DEFAULT_URL, logger } from './options.js';
 
 export interface DeadLetterResponderOptions {
@@ -54,12 +54,11 @@ export class DeadLetterResponder {
 
   async start(): Promise<void> {
     await this.#conn.openWith(
-      async (model) => this.#setup(await model.createChannel()),
+      (model) => this.#setup(model),
       (model) => {
-        model
-          .createChannel()
-          .then((ch) => this.#setup(ch))
-          .catch((err: unknown) => this.#log.warn({ err }, 'dead-letter responder setup failed'));
+        this.#setup(model).catch((err: unknown) =>
+          this.#log.warn({ err }, 'dead-letter responder setup failed'),
+        );
       },
     );
   }
@@ -68,14 +67,10 @@ export class DeadLetterResponder {
     await this.#conn.close();
   }
 
-  async #setup(ch: Channel): Promise<void> {
+  async #setup(model: ChannelModel): Promise<void> {
+    await ensureDeadLetters(model);
+    const ch = await model.createChannel();
     ch.on('error', (err: Error) => this.#log.warn({ err }, 'dead-letter channel error'));
-    await ch.assertExchange(DEAD_LETTER_EXCHANGE, 'fanout', { durable: true });
-    await ch.assertQueue(DEAD_LETTER_QUEUE, {
-      durable: true,
-      arguments: { 'x-queue-type': 'quorum' },
-    });
-    await ch.bindQueue(DEAD_LETTER_QUEUE, DEAD_LETTER_EXCHANGE, '');
     await ch.prefetch(64);
     await ch.consume(DEAD_LETTER_QUEUE, (message) => this.#onMessage(ch, message), {
       noAck: false,

@@ -1,10 +1,16 @@
+export type { ConnectAnyOptions } from './connect-any.js';
+export { connectAny } from './connect-any.js';
 export type { DeadLetterResponderOptions } from './dead-letter-responder.js';
 export { DeadLetterResponder } from './dead-letter-responder.js';
 export type { RpcErrorCode, RpcErrorOptions } from './errors.js';
 export { RemoteError, RpcError } from './errors.js';
 export type { Logger } from './logger.js';
 export type { RpcClientMetrics, RpcServerMetrics } from './metrics.js';
-export { DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE } from './model-queue.js';
+export {
+  DEAD_LETTER_EXCHANGE,
+  DEAD_LETTER_QUEUE,
+  DEAD_LETTER_QUEUE_OPTIONS,
+} from './model-queue.js';
 export type { RpcClientOptions, RpcServerOptions } from './options.js';
 export {
   DEFAULT_CLIENT_OPTIONS,
@@ -24,5 +30,6 @@ export { RpcClient } from './rpc-client.js';
 export type { RpcContext } from './rpc-context.js';
 export type { RpcBatchItem, RpcOutcome } from './rpc-server.js';
 export { RpcServer } from './rpc-server.js';
+export { ensureFanoutExchanges, ensureQueue, queueExists } from './shared-topology.js';
 export type { TlsFiles, TlsMaterial } from './tls.js';
 export { readTlsFiles, TlsFilesError } from './tls.js';

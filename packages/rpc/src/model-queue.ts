@@ -1,10 +1,22 @@
-import type { Channel, ChannelModel } from 'amqplib';
+import type { ChannelModel } from 'amqplib';
 import { closeChannel } from './connection.js';
 import type { Logger } from './logger.js';
+import { ensureFanoutExchanges, ensureQueue, queueExists } from './shared-topology.js';
 
 /** Where a model queue's dead letters go: one fanout exchange, one durable queue behind it. */
 export const DEAD_LETTER_EXCHANGE = 'mlapi.dead';
 export const DEAD_LETTER_QUEUE = 'mlapi.dead-letters';
+/** How the dead-letter queue is declared when no deployment declared it first. */
+export const DEAD_LETTER_QUEUE_OPTIONS = Object.freeze({
+  durable: true,
+  arguments: { 'x-queue-type': 'quorum' },
+});
+
+/** The dead-letter exchange and its queue: checked, or declared and bound when missing. */
+export async function ensureDeadLetters(model: ChannelModel): Promise<void> {
+  await ensureFanoutExchanges(model, [DEAD_LETTER_EXCHANGE]);
+  await ensureQueue(model, DEAD_LETTER_QUEUE, DEAD_LETTER_QUEUE_OPTIONS, DEAD_LETTER_EXCHANGE);
+}
 
 export interface QueueBounds {
   /** Messages held at most; beyond it publishes are nacked (reject-publish). */
@@ -42,19 +54,8 @@ export async function declareModelQueue(
   queueType: 'quorum' | 'classic',
   log: Logger,
 ): Promise<'created' | 'existing'> {
-  const ch = await model.createChannel();
-  ch.on('error', () => undefined);
-  try {
-    await ch.assertExchange(DEAD_LETTER_EXCHANGE, 'fanout', { durable: true });
-    await ch.assertQueue(DEAD_LETTER_QUEUE, {
-      durable: true,
-      arguments: { 'x-queue-type': 'quorum' },
-    });
-    await ch.bindQueue(DEAD_LETTER_QUEUE, DEAD_LETTER_EXCHANGE, '');
-  } finally {
-    await closeChannel(ch);
-  }
-  if (await exists(model, queue)) {
+  await ensureDeadLetters(model);
+  if (await queueExists(model, queue)) {
     log.debug({ queue }, 'model queue exists; its arguments are left as they are');
     return 'existing';
   }
@@ -67,24 +68,10 @@ export async function declareModelQueue(
     });
   } catch (err) {
     // Another worker made it a moment before us, with other bounds: use theirs.
-    if (await exists(model, queue)) return 'existing';
+    if (await queueExists(model, queue)) return 'existing';
     throw err;
   } finally {
     await closeChannel(create);
   }
   return 'created';
-}
-
-/** A passive declare on a channel of its own: a 404 closes that channel, not ours. */
-async function exists(model: ChannelModel, queue: string): Promise<boolean> {
-  const ch: Channel = await model.createChannel();
-  ch.on('error', () => undefined);
-  try {
-    await ch.checkQueue(queue);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await closeChannel(ch);
-  }
 }

@@ -3,14 +3,14 @@ import { AmqpConnection, backoffDelay, closeChannel } from './connection.js';
 import { RpcError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { ConnectionSettings } from './options.js';
-import { ensurePresenceExchanges } from './presence-exchanges.js';
+import { ensureFanoutExchanges } from './shared-topology.js';
 
 export interface PresenceLinkOptions {
   settings: ConnectionSettings;
   log: Logger;
   /** For messages: 'presence publisher' or 'presence tracker'. */
   what: string;
-  /** Both fanout exchanges: checked, or declared by either side if missing (presence-exchanges.ts). */
+  /** Both fanout exchanges: checked, or declared by either side if missing (shared-topology.ts). */
   exchange: string;
   probeExchange: string;
   /** The exchange this side listens to, through a private queue. */
@@ -86,7 +86,7 @@ export class PresenceLink {
 
   async #setup(model: ChannelModel): Promise<void> {
     const o = this.#o;
-    await ensurePresenceExchanges(model, [o.exchange, o.probeExchange]);
+    await ensureFanoutExchanges(model, [o.exchange, o.probeExchange]);
     const channel = await model.createChannel();
     channel.on('error', (err: Error) => o.log.warn({ err }, 'presence channel error'));
     channel.on('close', () => {

@@ -5,15 +5,18 @@ import {
   type JobChunkResult,
   jobQueue,
 } from '@mlapi/contracts';
-import type { Logger } from '@mlapi/rpc';
-import { type ChannelModel, type ConfirmChannel, type ConsumeMessage, connect } from 'amqplib';
+import { connectAny, ensureFanoutExchanges, type Logger, type TlsMaterial } from '@mlapi/rpc';
+import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { InferenceModel } from './batch-predictor.js';
 import type { InteractiveGate } from './interactive-gate.js';
 import { chunkResults, packChunk } from './job-rows.js';
 import type { WorkerMetrics } from './metrics.js';
 
 export interface JobConsumerOptions {
+  /** AMQP_URL: one URL or a comma-separated list of nodes. */
   url: string;
+  /** For amqps://: CA and client certificate; null: none. */
+  tls?: TlsMaterial | null;
   model: InferenceModel;
   /** Waited on before every inference, so interactive batches go first. */
   gate: InteractiveGate;
@@ -64,9 +67,9 @@ export class JobConsumer {
   }
 
   async start(): Promise<void> {
-    const connection = await connect(this.#o.url, {
-      noDelay: true,
-      clientProperties: { connection_name: `${this.#o.connectionName} jobs` },
+    const connection = await connectAny(this.#o.url, {
+      connectionName: `${this.#o.connectionName} jobs`,
+      tls: this.#o.tls ?? null,
     });
     connection.on('error', (err) => this.#o.logger.warn({ err }, 'job connection error'));
     connection.on('close', () => {
@@ -76,7 +79,8 @@ export class JobConsumer {
     });
     const channel = await connection.createConfirmChannel();
     channel.on('error', (err) => this.#o.logger.warn({ err }, 'job channel error'));
-    await channel.assertExchange(JOB_CANCEL_EXCHANGE, 'fanout', { durable: true });
+    // Declared by the deployment (or the first process on a fresh broker): checked here.
+    await ensureFanoutExchanges(connection, [JOB_CANCEL_EXCHANGE]);
     // A queue of this worker's own hears every cancellation while the worker lives.
     const { queue: cancels } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
     await channel.bindQueue(cancels, JOB_CANCEL_EXCHANGE, '');

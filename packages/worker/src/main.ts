@@ -76,6 +76,7 @@ async function main(): Promise<void> {
     config.jobPrefetch > 0
       ? new JobConsumer({
           url: config.amqpUrl,
+          tls: config.amqpTls,
           model,
           gate: worker.gate,
           prefetch: config.jobPrefetch,

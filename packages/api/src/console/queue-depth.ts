@@ -1,5 +1,5 @@
-import { parseBrokerUrls, type TlsMaterial } from '@mlapi/rpc';
-import { type Channel, type ChannelModel, connect } from 'amqplib';
+import { connectAny, type TlsMaterial } from '@mlapi/rpc';
+import type { Channel, ChannelModel } from 'amqplib';
 import type { Logger } from 'pino';
 
 /** Ready messages waiting in each queue; a queue missing from the answer is not known. */
@@ -71,27 +71,13 @@ export class AmqpQueueDepth implements QueueDepthSource {
     }
   }
 
-  /** The first node of AMQP_URL's list that answers. */
-  async #connectAny(): Promise<ChannelModel> {
-    let lastError: unknown = null;
-    for (const url of parseBrokerUrls(this.#options.url, 'AMQP_URL')) {
-      try {
-        return await connect(url, {
-          ...this.#options.tls,
-          noDelay: true,
-          timeout: 5000,
-          clientProperties: { connection_name: this.#options.connectionName },
-        });
-      } catch (err) {
-        lastError = err;
-      }
-    }
-    throw lastError;
-  }
-
   async #channelFor(): Promise<Channel> {
     if (this.#connection === null) {
-      const connection = await this.#connectAny();
+      const connection = await connectAny(this.#options.url, {
+        connectionName: this.#options.connectionName,
+        tls: this.#options.tls,
+        timeoutMs: 5000,
+      });
       connection.on('error', () => {}); // 'close' follows; the next probe reconnects
       connection.on('close', () => {
         if (this.#connection === connection) {

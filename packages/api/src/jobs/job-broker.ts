@@ -6,12 +6,16 @@ import {
   type JobChunk,
   type JobChunkResult,
 } from '@mlapi/contracts';
-import { type ChannelModel, type ConfirmChannel, type ConsumeMessage, connect } from 'amqplib';
+import { connectAny, ensureFanoutExchanges, ensureQueue, type TlsMaterial } from '@mlapi/rpc';
+import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
 import { ApiError } from '../errors.js';
 
 export interface JobBrokerOptions {
+  /** AMQP_URL: one URL or a comma-separated list of nodes. */
   url: string;
+  /** For amqps://: CA and client certificate; null: none. */
+  tls?: TlsMaterial | null;
   connectionName: string;
   logger: Logger;
   /** Results taken from the broker at once before one is acked. */
@@ -42,7 +46,7 @@ export class JobBroker {
   #retry: NodeJS.Timeout | undefined;
 
   constructor(options: JobBrokerOptions) {
-    this.#o = { reconnectMs: 1000, resultsQueue: JOB_RESULTS_QUEUE, ...options };
+    this.#o = { reconnectMs: 1000, resultsQueue: JOB_RESULTS_QUEUE, tls: null, ...options };
   }
 
   /** Connects and starts consuming results with `handler`. */
@@ -68,7 +72,10 @@ export class JobBroker {
   async publishChunk(queue: string, chunk: JobChunk, requestId: string): Promise<void> {
     const channel = await this.#channelNow();
     if (!this.#declared.has(queue)) {
-      await channel.assertQueue(queue, JOB_QUEUE_OPTIONS);
+      // The model's workers declare their job queue; the gateway declares it only when no worker
+      // has yet (a broker where it may).
+      if (this.#connection === null) throw unavailable('the job broker is not connected');
+      await ensureQueue(this.#connection, queue, JOB_QUEUE_OPTIONS);
       this.#declared.add(queue);
     }
     await new Promise<void>((resolve, reject) => {
@@ -114,9 +121,9 @@ export class JobBroker {
   async #open(): Promise<ConfirmChannel> {
     let connection: ChannelModel;
     try {
-      connection = await connect(this.#o.url, {
-        noDelay: true,
-        clientProperties: { connection_name: this.#o.connectionName },
+      connection = await connectAny(this.#o.url, {
+        connectionName: this.#o.connectionName,
+        tls: this.#o.tls,
       });
     } catch (err) {
       this.#scheduleReconnect();
@@ -125,8 +132,9 @@ export class JobBroker {
     connection.on('error', (err) => this.#o.logger.warn({ err }, 'job broker connection error'));
     const channel = await connection.createConfirmChannel();
     channel.on('error', (err) => this.#o.logger.warn({ err }, 'job broker channel error'));
-    await channel.assertExchange(JOB_CANCEL_EXCHANGE, 'fanout', { durable: true });
-    await channel.assertQueue(this.#o.resultsQueue, JOB_QUEUE_OPTIONS);
+    // Shared objects: checked, declared only when missing (a declare needs configure rights).
+    await ensureFanoutExchanges(connection, [JOB_CANCEL_EXCHANGE]);
+    await ensureQueue(connection, this.#o.resultsQueue, JOB_QUEUE_OPTIONS);
     await channel.prefetch(this.#o.resultPrefetch);
     if (this.#handler !== null) {
       const handler = this.#handler;

@@ -9,10 +9,19 @@ import { ROOT, waitFor } from './stack.js';
 /** A test-owned user with every right, to look at what the roles did (ACL LOG, KEYS). */
 export const OBSERVER = { user: 'lp-observer', password: randomBytes(12).toString('hex') };
 
-/** The ACL arguments (`--user …`) of the Redis Deployment in k8s-config/redis/redis.yaml. */
-export async function manifestAclArgs(): Promise<string[]> {
-  const docs = parseAllDocuments(await readFile(join(ROOT, 'k8s-config/redis/redis.yaml'), 'utf8'));
-  const redis = docs.map((d) => d.toJS()).find((b) => b?.kind === 'Deployment');
+/** The two Redis roles: the cache (REDIS_URL) and the state Redis (STATE_REDIS_URL). */
+export type RedisRole = 'cache' | 'state';
+
+const MANIFESTS: Record<RedisRole, { file: string; kind: string }> = {
+  cache: { file: 'k8s-config/redis/redis.yaml', kind: 'Deployment' },
+  state: { file: 'k8s-config/redis/state-redis.yaml', kind: 'StatefulSet' },
+};
+
+/** The ACL arguments (`--user …`) of the role's Redis in k8s-config/redis/. */
+export async function manifestAclArgs(role: RedisRole = 'cache'): Promise<string[]> {
+  const { file, kind } = MANIFESTS[role];
+  const docs = parseAllDocuments(await readFile(join(ROOT, file), 'utf8'));
+  const redis = docs.map((d) => d.toJS()).find((b) => b?.kind === kind);
   const args: string[] = redis.spec.template.spec.containers[0].args;
   const out: string[] = [];
   let inUser = false;
@@ -24,18 +33,19 @@ export async function manifestAclArgs(): Promise<string[]> {
 }
 
 /**
- * A redis-server of the test's own on `port` (from the range this test may use) with the
- * manifest's ACL users, the gateway's password hashed as the Secret holds it, plus OBSERVER.
- * Extra arguments (TLS) come after. Killed at teardown.
+ * A redis-server of the test's own on `port` (from the range this test may use) with the ACL
+ * users of the role's manifest, the gateway's password hashed as the Secret holds it, plus
+ * OBSERVER. Extra arguments (TLS) come after. Killed at teardown.
  */
 export async function aclRedis(
   t: Test,
   port: number,
   gatewayPassword: string,
   extra: string[] = [],
+  role: RedisRole = 'cache',
 ): Promise<void> {
   const sha256 = createHash('sha256').update(gatewayPassword).digest('hex');
-  const acl = (await manifestAclArgs()).map((a) =>
+  const acl = (await manifestAclArgs(role)).map((a) =>
     a.replace('$(REDIS_GATEWAY_PASSWORD_SHA256)', sha256),
   );
   const child = spawn(

@@ -48,6 +48,8 @@ export async function startJobGateway(
 ): Promise<JobGateway> {
   const config = loadConfig({
     LOG_LEVEL: 'silent',
+    // The memory guard would measure tap and every gateway of the file, not this one (stack.ts).
+    PRESSURE_MAX_RSS_MB: '0',
     AMQP_URL: amqpUrl,
     ...storeEnv(kind, dir),
     ...env,
