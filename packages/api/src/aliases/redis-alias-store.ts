@@ -1,3 +1,4 @@
+import { PolledHash } from '../state/polled-hash.js';
 import { type AliasRecord, type AliasStore, parseAliasRecord } from './alias-store.js';
 
 /** The three commands the store needs from a node-redis client. */
@@ -29,81 +30,48 @@ export const DEFAULT_REDIS_ALIAS_KEY = 'mlapi:aliases';
 export class RedisAliasStore implements AliasStore {
   readonly #client: RedisAliasClient;
   readonly #key: string;
-  readonly #pollMs: number;
-  readonly #onError: (err: unknown) => void;
-  readonly #onBadRecord: (alias: string) => void;
-  #records = new Map<string, AliasRecord>();
-  #timer: NodeJS.Timeout | null = null;
-  #polling: Promise<void> | null = null;
+  readonly #hash: PolledHash<AliasRecord>;
 
   constructor(client: RedisAliasClient, options: RedisAliasStoreOptions = {}) {
-    const pollMs = options.pollMs ?? 1000;
-    if (!Number.isInteger(pollMs) || pollMs < 10 || pollMs > 60_000) {
-      throw new TypeError(`pollMs must be an integer in [10, 60000], got ${String(pollMs)}`);
-    }
     this.#client = client;
     this.#key = options.key ?? DEFAULT_REDIS_ALIAS_KEY;
-    this.#pollMs = pollMs;
-    this.#onError = options.onError ?? (() => {});
-    this.#onBadRecord = options.onBadRecord ?? (() => {});
+    this.#hash = new PolledHash(client, {
+      key: this.#key,
+      pollMs: options.pollMs ?? 1000,
+      parse: parseAliasRecord,
+      onError: options.onError ?? (() => {}),
+      onBadRecord: options.onBadRecord ?? (() => {}),
+    });
   }
 
   get(alias: string): AliasRecord | undefined {
-    return this.#records.get(alias);
+    return this.#hash.get(alias);
   }
 
   all(): AliasRecord[] {
-    return [...this.#records.values()];
+    return this.#hash.all();
   }
 
   async set(alias: string, record: AliasRecord | null): Promise<void> {
     if (record === null) {
       await this.#client.hDel(this.#key, alias);
-      this.#records.delete(alias);
+      this.#hash.drop(alias);
     } else {
       await this.#client.hSet(this.#key, alias, JSON.stringify(record));
-      this.#records.set(alias, record);
+      this.#hash.put(alias, record);
     }
   }
 
-  /** Reads once (a failure is reported, not thrown: Redis may come later), then polls. */
-  async start(): Promise<void> {
-    if (this.#timer !== null) return;
-    await this.refresh();
-    this.#timer = setInterval(() => {
-      if (this.#polling === null) {
-        this.#polling = this.refresh().finally(() => (this.#polling = null));
-      }
-    }, this.#pollMs);
-    this.#timer.unref();
+  start(): Promise<void> {
+    return this.#hash.start();
   }
 
-  async close(): Promise<void> {
-    if (this.#timer !== null) clearInterval(this.#timer);
-    this.#timer = null;
-    await this.#polling;
+  close(): Promise<void> {
+    return this.#hash.close();
   }
 
   /** Reads every record now; on failure the previous ones stay. */
-  async refresh(): Promise<void> {
-    let raw: unknown;
-    try {
-      raw = await this.#client.hGetAll(this.#key);
-    } catch (err) {
-      this.#onError(err);
-      return;
-    }
-    const records = new Map<string, AliasRecord>();
-    for (const [alias, json] of Object.entries((raw ?? {}) as Record<string, string>)) {
-      let record: AliasRecord | null = null;
-      try {
-        record = parseAliasRecord(alias, JSON.parse(json));
-      } catch {
-        record = null;
-      }
-      if (record === null) this.#onBadRecord(alias);
-      else records.set(alias, record);
-    }
-    this.#records = records;
+  refresh(): Promise<void> {
+    return this.#hash.refresh();
   }
 }

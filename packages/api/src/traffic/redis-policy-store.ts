@@ -1,3 +1,4 @@
+import { PolledHash } from '../state/polled-hash.js';
 import { type PolicyStore, parseRecord, type TrafficRecord } from './policy-store.js';
 
 /** The two commands the store needs from a node-redis client. */
@@ -36,42 +37,34 @@ return 1
 `;
 
 /**
- * Policies in one Redis hash, shared by every gateway replica. Each replica polls the hash
- * (HGETALL) every `pollMs` and swaps in what it read; the replica that writes applies its own
- * write at once. Polling rather than pub/sub: it needs no second connection (node-redis gives a
- * subscriber a connection of its own), it cannot miss an update across a Redis restart or a
- * dropped subscription, and one small HGETALL a second per replica costs nothing. The bound is
- * one poll interval plus a round trip, well inside the 2 s the design allows. While Redis is
- * unreachable the last policies read stay in force.
+ * Policies in one Redis hash, shared by every gateway replica: each replica keeps a polled copy
+ * (state/polled-hash.ts), so a policy applies everywhere within one poll interval plus a round
+ * trip, well inside the 2 s the design allows. Writes are a compare-and-set on the record's
+ * revision in one atomic server-side step.
  */
 export class RedisPolicyStore implements PolicyStore {
   readonly #client: RedisPolicyClient;
   readonly #key: string;
-  readonly #pollMs: number;
-  readonly #onError: (err: unknown) => void;
-  readonly #onBadRecord: (model: string) => void;
-  #records = new Map<string, TrafficRecord>();
-  #timer: NodeJS.Timeout | null = null;
-  #polling: Promise<void> | null = null;
+  readonly #hash: PolledHash<TrafficRecord>;
 
   constructor(client: RedisPolicyClient, options: RedisPolicyStoreOptions = {}) {
-    const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
-    if (!Number.isInteger(pollMs) || pollMs < 10 || pollMs > 60_000) {
-      throw new TypeError(`pollMs must be an integer in [10, 60000], got ${String(pollMs)}`);
-    }
     this.#client = client;
     this.#key = options.key ?? DEFAULT_REDIS_POLICY_KEY;
-    this.#pollMs = pollMs;
-    this.#onError = options.onError ?? (() => {});
-    this.#onBadRecord = options.onBadRecord ?? (() => {});
+    this.#hash = new PolledHash(client, {
+      key: this.#key,
+      pollMs: options.pollMs ?? DEFAULT_POLL_MS,
+      parse: parseRecord,
+      onError: options.onError ?? (() => {}),
+      onBadRecord: options.onBadRecord ?? (() => {}),
+    });
   }
 
   get(model: string): TrafficRecord | undefined {
-    return this.#records.get(model);
+    return this.#hash.get(model);
   }
 
   all(): TrafficRecord[] {
-    return [...this.#records.values()];
+    return this.#hash.all();
   }
 
   async compareAndSet(
@@ -84,49 +77,21 @@ export class RedisPolicyStore implements PolicyStore {
       arguments: [model, String(expected), record === null ? '' : JSON.stringify(record)],
     });
     if (Number(stored) !== 1) return false;
-    if (record === null) this.#records.delete(model);
-    else this.#records.set(model, record);
+    if (record === null) this.#hash.drop(model);
+    else this.#hash.put(model, record);
     return true;
   }
 
-  /** Reads once (a failure is reported, not thrown: Redis may come later), then polls. */
-  async start(): Promise<void> {
-    if (this.#timer !== null) return;
-    await this.refresh();
-    this.#timer = setInterval(() => {
-      // A slow read is not stacked on by the next tick.
-      if (this.#polling === null)
-        this.#polling = this.refresh().finally(() => (this.#polling = null));
-    }, this.#pollMs);
-    this.#timer.unref();
+  start(): Promise<void> {
+    return this.#hash.start();
   }
 
-  async close(): Promise<void> {
-    if (this.#timer !== null) clearInterval(this.#timer);
-    this.#timer = null;
-    await this.#polling;
+  close(): Promise<void> {
+    return this.#hash.close();
   }
 
   /** Reads every record now; on failure the previous ones stay. */
-  async refresh(): Promise<void> {
-    let raw: unknown;
-    try {
-      raw = await this.#client.hGetAll(this.#key);
-    } catch (err) {
-      this.#onError(err);
-      return;
-    }
-    const records = new Map<string, TrafficRecord>();
-    for (const [model, json] of Object.entries((raw ?? {}) as Record<string, string>)) {
-      let record: TrafficRecord | null = null;
-      try {
-        record = parseRecord(model, JSON.parse(json));
-      } catch {
-        record = null;
-      }
-      if (record === null) this.#onBadRecord(model);
-      else records.set(model, record);
-    }
-    this.#records = records;
+  refresh(): Promise<void> {
+    return this.#hash.refresh();
   }
 }
