@@ -1,6 +1,7 @@
 import { type ModelSpec, modelQueue, PREDICT_METHOD, type PredictResult } from '@mlapi/contracts';
 import { type Logger, RemoteError, type RpcBatchItem, type RpcOutcome } from '@mlapi/rpc';
 import type { Tracer } from '@opentelemetry/api';
+import { argmaxRows } from './argmax-rows.js';
 import { BatchSpans } from './batch-spans.js';
 import type { WorkerMetrics } from './metrics.js';
 import { claimedRows, readRows } from './read-rows.js';
@@ -184,26 +185,8 @@ export class BatchPredictor {
   /** Builds one requester's reply from its rows of the batch output; argmax keeps the first max. */
   #result(output: Float32Array, start: number, rows: number): PredictResult {
     const { classes, labels, name, version, sha256 } = this.model.spec;
-    const predictions = new Array<number>(rows);
-    const probabilities = new Array<number[]>(rows);
-    const rowLabels = new Array<string>(rows);
-    let at = start * classes;
-    for (let r = 0; r < rows; r++) {
-      const row = new Array<number>(classes);
-      let best = 0;
-      let bestValue = Number.NEGATIVE_INFINITY;
-      for (let k = 0; k < classes; k++) {
-        const p = output[at++] as number;
-        row[k] = p;
-        if (p > bestValue) {
-          best = k;
-          bestValue = p;
-        }
-      }
-      probabilities[r] = row;
-      predictions[r] = best;
-      rowLabels[r] = labels[best] as string;
-    }
+    const { predictions, probabilities } = argmaxRows(output, start, rows, classes);
+    const rowLabels = predictions.map((k) => labels[k] as string);
     return {
       model_name: name,
       model_version: version,

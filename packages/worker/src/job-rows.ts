@@ -1,4 +1,5 @@
 import type { JobChunk, JobChunkResult, ModelSpec } from '@mlapi/contracts';
+import { argmaxRows } from './argmax-rows.js';
 
 /** Several chunks' valid rows in one buffer; a chunk with a bad row carries its error instead. */
 export interface PackedChunks {
@@ -69,25 +70,7 @@ export function chunkResults(
         error: { code: 'BAD_INPUT', message: error },
       };
     }
-    const n = chunk.inputs.length;
-    const predictions = new Array<number>(n);
-    const probabilities = new Array<number[]>(n);
-    let at = start * classes;
-    for (let r = 0; r < n; r++) {
-      const row = new Array<number>(classes);
-      let best = 0;
-      let bestValue = Number.NEGATIVE_INFINITY;
-      for (let k = 0; k < classes; k++) {
-        const p = output[at++] as number;
-        row[k] = p;
-        if (p > bestValue) {
-          best = k;
-          bestValue = p;
-        }
-      }
-      probabilities[r] = row;
-      predictions[r] = best;
-    }
+    const { predictions, probabilities } = argmaxRows(output, start, chunk.inputs.length, classes);
     return {
       job_id: chunk.job_id,
       chunk: chunk.chunk,
