@@ -15,6 +15,7 @@ t.test('defaults match the documented table when only MODEL_DIR is set', async (
     prefetch: 64,
     concurrency: 1,
     queueMaxLength: 10000,
+    queueDeliveryLimit: 3,
     batchMaxRows: 256,
     batchMaxMessages: 64,
     batchWindowMs: 0,
@@ -23,6 +24,7 @@ t.test('defaults match the documented table when only MODEL_DIR is set', async (
     intraOpThreads: 1,
     logLevel: 'info',
     tracing: false,
+    jobPrefetch: 4,
   });
   t.ok(Object.isFrozen(config), 'the config is frozen');
 });
@@ -43,6 +45,8 @@ t.test('every variable is read from the environment', async (t) => {
     ANNOUNCE_INTERVAL_MS: '2000',
     INTRA_OP_THREADS: '0',
     LOG_LEVEL: 'debug',
+    QUEUE_DELIVERY_LIMIT: '5',
+    JOB_PREFETCH: '0',
   });
   t.match(config, {
     amqpUrl: 'amqps://u:p@rabbit:5671/vhost',
@@ -58,6 +62,8 @@ t.test('every variable is read from the environment', async (t) => {
     announceIntervalMs: 2000,
     intraOpThreads: 0,
     logLevel: 'debug',
+    queueDeliveryLimit: 5,
+    jobPrefetch: 0,
   });
 });
 

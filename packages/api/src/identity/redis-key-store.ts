@@ -1,4 +1,5 @@
 import type { RedisClient } from '../redis-client.js';
+import { stateWriteError } from '../state/state-errors.js';
 import type { KeyRecord } from './key-record.js';
 import type { KeyStore } from './key-store.js';
 
@@ -42,11 +43,15 @@ export class RedisKeyStore implements KeyStore {
 
   async put(record: KeyRecord): Promise<void> {
     const { last_used_at: _used, ...rest } = record;
+    // A full state Redis refuses the write: 503 saying so, and the keys it holds keep working.
     await this.#redis
       .multi()
       .set(PREFIX + record.id, JSON.stringify({ ...rest, last_used_at: null }))
       .sAdd(INDEX, record.id)
-      .exec();
+      .exec()
+      .catch((err: unknown) => {
+        throw stateWriteError(err, 'the API key');
+      });
   }
 
   async touch(id: string, at: string): Promise<void> {

@@ -3,6 +3,7 @@ import { type JobChunkResult, jobQueue } from '@mlapi/contracts';
 import type { Logger } from 'pino';
 import { ApiError } from '../errors.js';
 import type { Predictor } from '../predictor.js';
+import { stateWriteError } from '../state/state-errors.js';
 import type { JobBroker } from './job-broker.js';
 import { type JobRecord, type JobStore, jobView, TERMINAL_STATUSES } from './job-store.js';
 import type { WebhookSender } from './webhook.js';
@@ -79,19 +80,32 @@ export class JobService {
     const spec = this.#o.predictor.choose(req.model, req.version, req.caller).spec;
     const jobId = randomUUID();
     if (req.idempotencyKey !== null) {
-      const held = await store.claimIdempotency(req.owner, req.idempotencyKey, jobId);
+      const held = await store
+        .claimIdempotency(req.owner, req.idempotencyKey, jobId)
+        .catch((err: unknown) => {
+          throw stateWriteError(err, 'the job');
+        });
       if (held !== null) return { job: await this.#replay(req, held), created: false };
     }
     const now = Date.now();
-    await store.create({
-      job_id: jobId,
-      owner: req.owner,
-      model_name: spec.name,
-      model_version: spec.version,
-      labels: spec.labels,
-      callback_url: req.callbackUrl,
-      created_at: now,
-    });
+    // The one write that makes a job: a full state Redis refuses it here, before anything is
+    // published, and the caller gets 503 saying why (state-errors.ts).
+    await store
+      .create({
+        job_id: jobId,
+        owner: req.owner,
+        model_name: spec.name,
+        model_version: spec.version,
+        labels: spec.labels,
+        callback_url: req.callbackUrl,
+        created_at: now,
+      })
+      .catch(async (err: unknown) => {
+        if (req.idempotencyKey !== null) {
+          await store.releaseIdempotency(req.owner, req.idempotencyKey).catch(() => {});
+        }
+        throw stateWriteError(err, 'the job');
+      });
     const queue = jobQueue(spec.name, spec.version);
     const hash = bodyHasher(req);
     let chunk = 0;
