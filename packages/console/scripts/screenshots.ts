@@ -3,6 +3,7 @@
 // own, with traffic sent while the pages are open so the charts have something to show. Pages
 // whose routes this gateway does not serve are skipped, and said so.
 import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DESKTOP, launch, openPage, PHONE } from '../test/helpers/browser.js';
 import { Cleanup, ROOT, servedRoutes, startStack } from '../test/helpers/stack.js';
@@ -15,7 +16,12 @@ let failed = false;
 try {
   await mkdir(OUT, { recursive: true });
   say('starting the gateway and a worker per model on a private vhost…');
-  const { gateway } = await startStack(cleanup);
+  // A pepper makes the gateway serve the key routes (AUTH stays off), so the Keys page is shown;
+  // its keys go to a state directory of the run's own, not the checkout's.
+  const { gateway } = await startStack(cleanup, {
+    API_KEY_PEPPER: 'screenshots-pepper-0123456789abcdef0123',
+    STATE_DIR: join(tmpdir(), `mlapi-screenshots-${process.pid}`),
+  });
   const base = gateway.url;
   const routes = [...(await servedRoutes(base))];
   const has = (re: RegExp) => routes.some((r) => re.test(r));
