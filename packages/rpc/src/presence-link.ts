@@ -17,7 +17,8 @@ export interface PresenceLinkOptions {
   listenTo: string;
   onMessage: (message: ConsumeMessage) => void;
   /** Runs whenever a channel is ready: after start and after every reconnect. */
-  onChannel: (channel: Channel) => void;
+  /** A channel is open, consuming the server-named queue `queue` bound to `listenTo`. */
+  onChannel: (channel: Channel, queue: string) => void;
   /** Runs every tickMs while started. */
   onTick: () => void;
   tickMs: number;
@@ -35,6 +36,7 @@ export class PresenceLink {
   readonly #o: PresenceLinkOptions;
   #conn: AmqpConnection | null = null;
   #channel: Channel | null = null;
+  #queue: string | null = null;
   #timer: NodeJS.Timeout | null = null;
   #healTimer: NodeJS.Timeout | null = null;
   #healAttempt = 0;
@@ -44,6 +46,11 @@ export class PresenceLink {
 
   constructor(options: PresenceLinkOptions) {
     this.#o = options;
+  }
+
+  /** The server-named queue the open channel consumes, or null while there is none. */
+  get queue(): string | null {
+    return this.#channel === null ? null : this.#queue;
   }
 
   /** The open channel, or null while disconnected or stopped. */
@@ -96,8 +103,9 @@ export class PresenceLink {
       // the reconnect does it instead.
       if (this.#stopped === null && this.#conn?.model != null) this.#healLater();
     });
+    let queue: string;
     try {
-      const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
+      ({ queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true }));
       await channel.bindQueue(queue, o.listenTo, '');
       await channel.consume(queue, (message) => this.#onMessage(channel, message), {
         noAck: true,
@@ -107,8 +115,9 @@ export class PresenceLink {
       throw err;
     }
     this.#channel = channel;
+    this.#queue = queue;
     this.#healAttempt = 0;
-    o.onChannel(channel);
+    o.onChannel(channel, queue);
   }
 
   #onMessage(channel: Channel, message: ConsumeMessage | null): void {

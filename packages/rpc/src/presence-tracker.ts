@@ -30,7 +30,7 @@ export interface PresenceTrackerOptions {
    */
   maxLivenessMs?: number;
   /**
-   * How often the tracker sends itself an echo over the presence exchange, so silentForMs()
+   * How often the tracker sends itself an echo (to its own presence queue), so silentForMs()
    * proves the listening path works even when no worker is announcing. Default 2000.
    */
   echoMs?: number;
@@ -105,18 +105,18 @@ export class PresenceTracker<TMeta> extends EventEmitter {
       onMessage: (message) => this.#onMessage(message),
       // Publishers answer a probe at once, so the live set is known in one round trip, not one
       // interval.
-      onChannel: (channel: Channel) => {
+      onChannel: (channel: Channel, queue: string) => {
         channel.publish(probeExchange, '', Buffer.from('{"kind":"probe"}'), {
           contentType: CONTENT_TYPE,
           persistent: false,
         });
         // A fresh channel proves itself at once, not one echo interval later.
         this.#lastEcho = 0;
-        this.#echo(exchange, channel);
+        this.#echo(channel, queue);
       },
       onTick: () => {
         this.#sweep();
-        this.#echo(exchange, this.#link.channel);
+        this.#echo(this.#link.channel, this.#link.queue);
       },
       tickMs: SWEEP_MS,
     });
@@ -164,12 +164,17 @@ export class PresenceTracker<TMeta> extends EventEmitter {
     return now - instance.lastSeen <= window;
   }
 
-  #echo(exchange: string, channel: Channel | null): void {
+  /**
+   * Sends the echo straight to the tracker's own presence queue through the default exchange: a
+   * gateway may not publish on the presence exchange (only workers announce, least privilege),
+   * and a refused publish would close the very channel the echo is meant to prove.
+   */
+  #echo(channel: Channel | null, queue: string | null): void {
     const now = Date.now();
-    if (channel === null || now - this.#lastEcho < this.#echoMs) return;
+    if (channel === null || queue === null || now - this.#lastEcho < this.#echoMs) return;
     this.#lastEcho = now;
     try {
-      channel.publish(exchange, '', Buffer.from('{}'), { type: ECHO_TYPE, persistent: false });
+      channel.sendToQueue(queue, Buffer.from('{}'), { type: ECHO_TYPE, persistent: false });
     } catch (err) {
       // The channel closed under us; the link opens another.
       this.#log.debug({ err }, 'presence echo on a closed channel');
