@@ -48,6 +48,7 @@ export function createDeps(config: Config, logger: Logger, name = 'mlapi-api'): 
   // Answers the callers of poison messages (dead-lettered after their delivery limit) at once.
   const deadLetters = new DeadLetterResponder({
     url: config.amqpUrl,
+    ...amqpTls,
     connectionName: `${name}-dead-letters`,
     logger: logger.child({ component: 'dead-letters' }),
   });

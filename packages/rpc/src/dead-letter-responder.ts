@@ -5,6 +5,7 @@ import type { Logger } from './logger.js';
 import { resolveLogger } from './logger.js';
 import { DEAD_LETTER_QUEUE, ensureDeadLetters } from './model-queue.js';
 import { checkObject, connectionSettings, DEFAULT_URL, logger } from './options.js';
+import type { TlsMaterial } from './tls.js';
 
 export interface DeadLetterResponderOptions {
   /** Broker URL or comma-separated list of nodes. Default `'amqp://guest:guest@127.0.0.1:5672'`. */
@@ -12,9 +13,11 @@ export interface DeadLetterResponderOptions {
   logger?: Logger | null;
   /** Default `'mlapi-dead-letters'`. */
   connectionName?: string;
+  /** For amqps:// URLs: CA and client certificate (tls.ts). */
+  tls?: TlsMaterial;
 }
 
-const KEYS = new Set(['url', 'logger', 'connectionName']);
+const KEYS = new Set(['url', 'logger', 'connectionName', 'tls']);
 
 /** The wire error a caller gets for a message no worker survived. */
 export const POISON_CODE = 'BAD_INPUT';
