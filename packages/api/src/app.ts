@@ -22,12 +22,8 @@ import { type ErrorBody, toApiError } from './errors.js';
 import { createIdentity } from './identity/create-identity.js';
 import type { KeyStore } from './identity/key-store.js';
 import { registerBacklogMetric } from './jobs/backlog-metric.js';
-import { FileJobStore } from './jobs/file-job-store.js';
-import { JobBroker } from './jobs/job-broker.js';
-import { JobService } from './jobs/job-service.js';
+import { createJobService } from './jobs/create-jobs.js';
 import type { JobStore } from './jobs/job-store.js';
-import { RedisJobStore } from './jobs/redis-job-store.js';
-import { WebhookSender } from './jobs/webhook.js';
 import { createLogger } from './logger.js';
 import { GatewayMetrics, type RpcMetricsSource } from './metrics.js';
 import { PredictionService, type Predictor, type RpcCaller } from './predictor.js';
@@ -346,29 +342,13 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
   app.addHook('onClose', () => identity.close());
   identity.install(app);
 
-  const jobs = new JobService({
-    store:
-      deps.jobStore ??
-      (stateRedis !== null
-        ? new RedisJobStore(stateRedis, config.jobResultTtlSeconds)
-        : new FileJobStore(config.jobStoreDir, config.jobResultTtlSeconds)),
-    broker: new JobBroker({
-      url: config.amqpUrl,
-      tls: config.amqpTls,
-      connectionName: 'mlapi-api-jobs',
-      logger: logger.child({ component: 'jobs' }),
-      resultPrefetch: 32,
-      ...(deps.jobResultsQueue !== undefined ? { resultsQueue: deps.jobResultsQueue } : {}),
-    }),
+  const jobs = createJobService({
+    config,
     predictor,
-    webhook: new WebhookSender({
-      secret: config.jobWebhookSecret,
-      logger: logger.child({ component: 'webhook' }),
-    }),
-    logger: logger.child({ component: 'jobs' }),
-    chunkRows: config.jobChunkRows,
-    maxRows: config.jobMaxRows,
-    queueTtlSeconds: config.jobQueueTtlSeconds,
+    logger,
+    redis: stateRedis,
+    ...(deps.jobStore !== undefined ? { store: deps.jobStore } : {}),
+    ...(deps.jobResultsQueue !== undefined ? { resultsQueue: deps.jobResultsQueue } : {}),
   });
   app.addHook('onReady', () => jobs.start());
   app.addHook('onClose', () => jobs.close());
