@@ -3,7 +3,7 @@ import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { AckBatcher } from './ack-batcher.js';
 import { AmqpConnection, backoffDelay, closeChannel } from './connection.js';
 import type { ReplyEnvelope } from './envelope.js';
-import { CONTENT_TYPE, encodeReply, readDeadline, toWireError } from './envelope.js';
+import { CONTENT_TYPE, encodeReply, toWireError } from './envelope.js';
 import type { Logger } from './logger.js';
 import { resolveLogger } from './logger.js';
 import type { RpcServerMetrics } from './metrics.js';
@@ -11,26 +11,9 @@ import { declareModelQueue } from './model-queue.js';
 import type { RpcServerOptions, ServerSettings } from './options.js';
 import { normalizeServerOptions } from './options.js';
 import type { RpcContext } from './rpc-context.js';
-import { MessageContext } from './rpc-context.js';
+import { decodeMessage, type Held, type RpcBatchItem, type RpcOutcome } from './server-message.js';
 
-export interface RpcBatchItem<TReq> {
-  request: TReq;
-  context: RpcContext;
-}
-
-export type RpcOutcome<TRes> = { ok: true; result: TRes } | { ok: false; error: unknown };
-
-/** A delivered message and the channel it must be acked on (delivery tags are per channel). */
-interface Held {
-  message: ConsumeMessage;
-  channel: Channel;
-  acks: AckBatcher;
-}
-
-type Decoded<TReq> =
-  | { kind: 'item'; held: Held; item: RpcBatchItem<TReq> }
-  | { kind: 'expired'; held: Held }
-  | { kind: 'bad'; held: Held; message: string };
+export type { RpcBatchItem, RpcOutcome } from './server-message.js';
 
 /**
  * The abstract RPC server. Subclasses implement handle(), and may override handleBatch() to take
@@ -260,7 +243,7 @@ export abstract class RpcServer<TReq = unknown, TRes = unknown> extends EventEmi
     const items: RpcBatchItem<TReq>[] = [];
     const targets: Held[] = [];
     for (const held of batch) {
-      const decoded = this.#decode(held, now);
+      const decoded = decodeMessage<TReq>(held, now, this.#log);
       if (decoded.kind === 'item') {
         items.push(decoded.item);
         targets.push(held);
@@ -295,27 +278,6 @@ export abstract class RpcServer<TReq = unknown, TRes = unknown> extends EventEmi
     for (let i = 0; i < targets.length; i++) {
       this.#finish(targets[i] as Held, this.#envelope(list[i], items[i] as RpcBatchItem<TReq>));
     }
-  }
-
-  #decode(held: Held, now: number): Decoded<TReq> {
-    const { properties } = held.message;
-    const deadline = readDeadline(properties.headers as Record<string, unknown> | undefined);
-    if (deadline !== undefined && deadline <= now) return { kind: 'expired', held };
-    const type = properties.contentType;
-    if (
-      typeof type !== 'string' ||
-      !(type === CONTENT_TYPE || type.startsWith(`${CONTENT_TYPE};`))
-    ) {
-      return { kind: 'bad', held, message: 'content type must be application/json' };
-    }
-    let request: TReq;
-    try {
-      request = JSON.parse(held.message.content.toString('utf8')) as TReq;
-    } catch {
-      return { kind: 'bad', held, message: 'body is not valid JSON' };
-    }
-    const context = new MessageContext(held.message, deadline, this.#log);
-    return { kind: 'item', held, item: { request, context } };
   }
 
   #envelope(outcome: unknown, item: RpcBatchItem<TReq>): ReplyEnvelope {
