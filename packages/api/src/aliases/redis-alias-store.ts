@@ -1,4 +1,4 @@
-import { PolledHash } from '../state/polled-hash.js';
+import { PolledHash, type PolledStoreOptions } from '../state/polled-hash.js';
 import { type AliasRecord, type AliasStore, parseAliasRecord } from './alias-store.js';
 
 /** The three commands the store needs from a node-redis client. */
@@ -8,16 +8,8 @@ export interface RedisAliasClient {
   hDel(key: string, field: string): Promise<unknown>;
 }
 
-export interface RedisAliasStoreOptions {
-  /** The hash holding one field per alias. Default `mlapi:aliases`. */
-  key?: string;
-  /** How often every replica re-reads the hash. Default 1000, as traffic policies. */
-  pollMs?: number;
-  /** Called once per failed read (the gateway counts them). */
-  onError?: (err: unknown) => void;
-  /** Called when a stored record cannot be used. */
-  onBadRecord?: (alias: string) => void;
-}
+/** The hash defaults to `mlapi:aliases`, one field per alias. */
+export type RedisAliasStoreOptions = PolledStoreOptions;
 
 export const DEFAULT_REDIS_ALIAS_KEY = 'mlapi:aliases';
 

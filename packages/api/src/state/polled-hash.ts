@@ -3,6 +3,18 @@ export interface HashReader {
   hGetAll(key: string): Promise<unknown>;
 }
 
+/** What a store built on a polled hash lets its caller set; each store gives its own defaults. */
+export interface PolledStoreOptions {
+  /** The hash holding one field per record. */
+  key?: string;
+  /** How often every replica re-reads the hash. Default 1000 (applied within about 1 s). */
+  pollMs?: number;
+  /** Called once per failed read (the gateway counts them). */
+  onError?: (err: unknown) => void;
+  /** Called when a stored record cannot be used (another gateway version, a hand edit). */
+  onBadRecord?: (field: string) => void;
+}
+
 export interface PolledHashOptions<T> {
   /** The Redis hash: one field per record. */
   key: string;

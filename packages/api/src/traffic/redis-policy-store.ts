@@ -1,4 +1,4 @@
-import { PolledHash } from '../state/polled-hash.js';
+import { PolledHash, type PolledStoreOptions } from '../state/polled-hash.js';
 import { type PolicyStore, parseRecord, type TrafficRecord } from './policy-store.js';
 
 /** The two commands the store needs from a node-redis client. */
@@ -7,16 +7,8 @@ export interface RedisPolicyClient {
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
 }
 
-export interface RedisPolicyStoreOptions {
-  /** The hash holding one field per model. Default `mlapi:traffic:policies`. */
-  key?: string;
-  /** How often every replica re-reads the hash. Default 1000 (policies apply within ~1 s). */
-  pollMs?: number;
-  /** Called once per failed read or write (the gateway counts them). */
-  onError?: (err: unknown) => void;
-  /** Called when a stored record cannot be used (another gateway version, a hand edit). */
-  onBadRecord?: (model: string) => void;
-}
+/** The hash defaults to `mlapi:traffic:policies`, one field per model. */
+export type RedisPolicyStoreOptions = PolledStoreOptions;
 
 export const DEFAULT_REDIS_POLICY_KEY = 'mlapi:traffic:policies';
 const DEFAULT_POLL_MS = 1000;
