@@ -3,26 +3,16 @@
 // and presence opened a second channel (and sent a second probe) on every start.
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import type { AddressInfo, Server, Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { createServer, connect as dial } from 'node:net';
 import { promisify } from 'node:util';
 import type { Test } from 'tap';
 import t from 'tap';
+import { freePort } from '../../../scripts/free-port.mjs';
 import { PresencePublisher, PresenceTracker, RpcClient, RpcError } from '../src/index.js';
 import { AMQP_URL, admin, deleteQueues, EchoServer, unique, until } from './helpers.js';
 
 const run = promisify(execFile);
-
-/** A port nothing listens on (yet): connecting to it is refused. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** Forwards `port` to the real broker, so "the broker comes up" can happen mid-test. */
 async function forwardToBroker(t: Test, port: number): Promise<void> {

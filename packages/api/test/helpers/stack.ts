@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,10 +10,13 @@ import { connect } from 'amqplib';
 import type { FastifyInstance } from 'fastify';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { Test } from 'tap';
+
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createDeps, type OwnedDeps } from '../../src/deps.js';
 import { createLogger } from '../../src/logger.js';
+
+export { freePort } from '../../../../scripts/free-port.mjs';
 
 export const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 export const PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
@@ -179,16 +181,6 @@ export function waitLive(gateway: Gateway, model: string, count = 1): Promise<vo
     `${count} live worker(s) of ${model}`,
     () => gateway.owned.deps.registry.liveWorkers(model) >= count,
   );
-}
-
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 /**
