@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'nod
 import { loadavg } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { MODEL_NAMES, type ModelShape, shapeFromMetadata } from '../k6/lib/payloads.js';
+import { AuthPair } from './auth-cells.js';
 import type { CellSpec } from './cell.js';
 import { renderChart } from './chart.js';
 import { BenchError } from './errors.js';
@@ -54,6 +55,7 @@ export async function runBench(
   };
 
   let stack: LocalStack | null = null;
+  let authPair: AuthPair | null = null;
   const stop = () => {
     progress.note('interrupted: stopping the local stack');
     void (stack?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
@@ -85,6 +87,7 @@ export async function runBench(
     }
     const shapes = await fetchShapes(url, headers);
     const cells = planCells(options, stack !== null);
+    if (stack !== null) authPair = new AuthPair(stack, options.redisUrl);
     const started = new Date().toISOString();
     const rows: ResultRow[] = [];
     let slowWorkers = 1;
@@ -108,6 +111,14 @@ export async function runBench(
         }
         await setFastPolicy(url, headers, planned.fastPolicy);
       }
+      let cellHeaders = headers;
+      if (planned.auth !== undefined && authPair !== null) {
+        progress.note(`gateway with AUTH=${planned.auth} on Redis for ${planned.scenario}`);
+        cellHeaders = await authPair.use(planned.auth);
+      } else if (authPair?.active) {
+        progress.note('the usual gateway again');
+        await authPair.restore();
+      }
       const cell: CellSpec = {
         scenario: planned.scenario,
         mode: planned.mode,
@@ -116,7 +127,7 @@ export async function runBench(
         durationSeconds: options.durationSeconds,
         warmupSeconds: options.warmupSeconds,
         url,
-        headers,
+        headers: cellHeaders,
         workload: planned.workload,
         shapes,
         salt: ((runSalt + i) % 1000) * SALT_CELL_STRIDE,
@@ -149,6 +160,7 @@ export async function runBench(
       );
       writeResults(files, rows, options, started, machine);
     }
+    await authPair?.restore();
     if (wants(options, OVERLOAD_SCENARIO)) {
       const overload = await runOverload(
         {
@@ -176,6 +188,8 @@ export async function runBench(
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    // A failed run still deletes its key from the shared Redis.
+    await authPair?.deleteKey().catch((err: unknown) => progress.note(`${String(err)}`));
     if (stack !== null) {
       progress.note('stopping the local stack');
       await stack.stop();

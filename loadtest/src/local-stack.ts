@@ -39,6 +39,7 @@ export class LocalStack {
   readonly #options: LocalStackOptions;
   readonly #members: Member[] = [];
   #nextWorkerPort: number;
+  #gatewayStarts = 0;
 
   constructor(options: LocalStackOptions) {
     this.#options = options;
@@ -51,6 +52,24 @@ export class LocalStack {
     mkdirSync(this.#options.logDir, { recursive: true });
     if (this.#options.cpuProfDir !== null) mkdirSync(this.#options.cpuProfDir, { recursive: true });
     await Promise.all(MODEL_NAMES.map((model) => this.addWorker(model)));
+    await this.#startGateway({}, true);
+  }
+
+  /**
+   * Stops the gateway and starts it again with `env` over its usual environment (another
+   * configuration: API keys on, a Redis store); the workers keep running. Resolves when the new
+   * gateway is ready and, unless `waitModels` is false, serves every model again (a gateway
+   * with API keys serves its model routes only to a key, which the caller makes once it is up).
+   */
+  async restartGateway(env: Readonly<Record<string, string>>, waitModels = true): Promise<void> {
+    const index = this.#members.findIndex((m) => m.name === 'gateway');
+    const old = index === -1 ? undefined : this.#members.splice(index, 1)[0];
+    if (old !== undefined) await this.#stopMember(old);
+    await this.#startGateway(env, waitModels);
+  }
+
+  async #startGateway(extra: Readonly<Record<string, string>>, waitModels: boolean): Promise<void> {
+    const restarted = this.#gatewayStarts++ > 0;
     const env: Record<string, string> = {
       PORT: String(this.#options.port),
       HOST: '127.0.0.1',
@@ -61,10 +80,13 @@ export class LocalStack {
     const gateway = this.#spawn(
       'gateway',
       'packages/api/dist/main.js',
-      env,
+      { ...env, ...extra },
       `${this.url}/health/ready`,
+      // A restarted gateway's log follows its predecessor's, so none is lost.
+      restarted,
     );
     await this.#ready(gateway);
+    if (!waitModels) return;
     // The gateway learns workers from presence; ready means it has heard from all of them.
     for (const model of MODEL_NAMES) {
       await this.#waitHealthy(gateway, `${this.url}/v2/models/${model}/ready`);
@@ -106,18 +128,24 @@ export class LocalStack {
   /** SIGTERM to everything (workers drain, profiles are written on exit), SIGKILL after a grace. */
   async stop(): Promise<void> {
     const members = this.#members.splice(0).reverse();
-    await Promise.all(
-      members.map(async (m) => {
-        if (m.child.exitCode !== null || m.child.signalCode !== null) return;
-        m.child.kill('SIGTERM');
-        const timer = setTimeout(() => m.child.kill('SIGKILL'), this.#options.stopTimeoutMs);
-        await m.exited;
-        clearTimeout(timer);
-      }),
-    );
+    await Promise.all(members.map((m) => this.#stopMember(m)));
   }
 
-  #spawn(name: string, script: string, env: Record<string, string>, healthUrl: string): Member {
+  async #stopMember(member: Member): Promise<void> {
+    if (member.child.exitCode !== null || member.child.signalCode !== null) return;
+    member.child.kill('SIGTERM');
+    const timer = setTimeout(() => member.child.kill('SIGKILL'), this.#options.stopTimeoutMs);
+    await member.exited;
+    clearTimeout(timer);
+  }
+
+  #spawn(
+    name: string,
+    script: string,
+    env: Record<string, string>,
+    healthUrl: string,
+    appendLog = false,
+  ): Member {
     const o = this.#options;
     const args: string[] = [];
     if (o.cpuProfDir !== null) {
@@ -130,7 +158,7 @@ export class LocalStack {
       );
     }
     args.push(join(o.root, script));
-    const log = openSync(join(o.logDir, `${name}.log`), 'w');
+    const log = openSync(join(o.logDir, `${name}.log`), appendLog ? 'a' : 'w');
     const child = spawn(process.execPath, args, {
       cwd: o.root,
       env: { ...process.env, ...env },

@@ -1,3 +1,4 @@
+import type { AuthProfile } from './auth-cells.js';
 import type { BenchOptions } from './options.js';
 import type { Workload } from './workload.js';
 
@@ -16,6 +17,8 @@ export interface PlannedCell {
    * as it is.
    */
   fastPolicy?: object | null;
+  /** Run against one of issue 10's pair of gateways (auth-cells.ts); absent: the usual one. */
+  auth?: AuthProfile;
 }
 
 // The open loop may need more sockets than its rate × latency; 64 covers 350 req/s up to ~180 ms.
@@ -67,6 +70,16 @@ export function planCells(
     closed('mixed-3-2-1-uncached', MODEL_CONCURRENCY, { kind: 'mixed' }),
   ];
   if (canScaleWorkers) {
+    // Issue 10: API keys plus per-key limits against neither, each pair back to back on one
+    // Redis store. Before the version cells, while fast has one version.
+    for (const [base, workload] of [
+      ['fast-cached', fastFixed],
+      ['fast-uncached', fastUnique],
+    ] as const) {
+      for (const auth of ['off', 'keys'] as const) {
+        cells.push({ ...closed(`${base}-auth-${auth}`, MODEL_CONCURRENCY, workload), auth });
+      }
+    }
     // Issue 11: the cost of a traffic split and of shadow traffic, on equal terms: the same two
     // workers in every cell, requests spread over 1,000 sticky callers.
     const versioned = (scenario: string, fastPolicy: object | null): PlannedCell => ({

@@ -1,3 +1,4 @@
+import { checkAuthTargets } from './auth-cells.js';
 import type { ResultRow } from './results.js';
 
 export interface TargetCheck {
@@ -72,6 +73,7 @@ export function checkTargets(rows: readonly ResultRow[], openLoopRate = 350): Ta
     met: two?.speedup_vs_1_worker !== undefined ? two.speedup_vs_1_worker >= 1.6 : null,
     loadavg_1m: loadOf(two),
   });
+  checks.push(...checkAuthTargets(rows));
   const errors = rows.reduce((sum, r) => sum + r.errors, 0);
   checks.push({
     target: 'zero errors in every scenario',

@@ -76,8 +76,25 @@ t.test('targets are judged met, missed, or not run', async (t) => {
   const checks = checkTargets(rows);
   t.same(
     checks.map((c) => c.met),
-    [true, true, false, null, true],
+    [true, true, false, null, null, null, true],
   );
+});
+
+t.test('the auth pair is judged on its keys cell over its off twin', async (t) => {
+  const rows = [
+    toRow(result({ scenario: 'fast-cached-auth-off', ok: 200_000 })),
+    toRow(result({ scenario: 'fast-cached-auth-keys', ok: 181_000 })),
+    toRow(result({ scenario: 'fast-uncached-auth-off', ok: 100_000 })),
+    toRow(result({ scenario: 'fast-uncached-auth-keys', ok: 89_000 })),
+  ];
+  const checks = checkTargets(rows).filter((c) => c.target.includes('API keys'));
+  t.equal(checks.length, 2);
+  t.same(
+    checks.map((c) => c.met),
+    [true, false],
+    '0.905 × meets 0.90, 0.89 × misses it',
+  );
+  t.match(checks[1]?.measured, /^0\.890 × /);
 });
 
 t.test('the table and the chart include every scenario', async (t) => {

@@ -19,6 +19,10 @@ t.test('the full matrix covers every scenario of the issue, slow 2-worker last',
     'fast-uncached-v1@64',
     'fast-uncached-v2@64',
     'mixed-3-2-1-uncached@64',
+    'fast-cached-auth-off@64',
+    'fast-cached-auth-keys@64',
+    'fast-uncached-auth-off@64',
+    'fast-uncached-auth-keys@64',
     'fast-2-versions-no-policy@64',
     'fast-2-versions-90-10@64',
     'fast-2-versions-shadow-10@64',
@@ -30,6 +34,10 @@ t.test('the full matrix covers every scenario of the issue, slow 2-worker last',
   t.same(
     cells.map((c) => c.slowWorkers),
     [
+      null,
+      null,
+      null,
+      null,
       null,
       null,
       null,
@@ -58,6 +66,16 @@ t.test('the full matrix covers every scenario of the issue, slow 2-worker last',
       { weights: { '1': 100, '2': 0 }, shadow: { version: '2', percent: 10 } },
     ],
     'the version cells: no policy, a 90/10 split, 10% shadow',
+  );
+  t.same(
+    cells.filter((c) => c.auth !== undefined).map((c) => [c.scenario, c.auth, c.workload.kind]),
+    [
+      ['fast-cached-auth-off', 'off', 'fixed'],
+      ['fast-cached-auth-keys', 'keys', 'fixed'],
+      ['fast-uncached-auth-off', 'off', 'unique'],
+      ['fast-uncached-auth-keys', 'keys', 'unique'],
+    ],
+    'the auth pairs: each off cell just before its keys twin, on the same workload',
   );
 });
 
