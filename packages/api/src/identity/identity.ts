@@ -9,7 +9,7 @@ import { ANONYMOUS, type KeyMetrics, NO_KEY } from './key-metrics.js';
 import { allowsModel, type Caller, type CallerLimits } from './key-record.js';
 import { rateLimitHeaders, secondsUntil } from './rate-limit-headers.js';
 import { requestRows } from './request-rows.js';
-import type { UsageLimiter } from './usage-limiter.js';
+import type { Refusal, UsageLimiter } from './usage-limiter.js';
 import { type UsageWindows, usageWindows } from './usage-windows.js';
 import '../console/route-scope.js';
 
@@ -25,6 +25,12 @@ declare module 'fastify' {
     caller: Caller | null;
     /** What this request consumed, so an unanswered one gives its rows back. */
     consumed: { rows: number; windows: UsageWindows } | null;
+    /**
+     * Checks and consumes more rows of this (already counted) request against the caller's
+     * row quotas, throwing QUOTA_EXCEEDED when they would be passed: for a body whose rows are
+     * only known as it streams in (a job's NDJSON upload). null: the caller has no limits.
+     */
+    chargeRows: ((rows: number) => Promise<void>) | null;
   }
 }
 
@@ -59,6 +65,7 @@ export function installIdentity(app: FastifyInstance, options: IdentityOptions):
   };
   app.decorateRequest('caller', null);
   app.decorateRequest('consumed', null);
+  app.decorateRequest('chargeRows', null);
 
   app.addHook('onRequest', async (request) => {
     const routeConfig = request.routeOptions.config;
@@ -129,35 +136,23 @@ export function installIdentity(app: FastifyInstance, options: IdentityOptions):
       reply.header('ratelimit-policy', headers.policy);
       reply.header('ratelimit', headers.state);
     }
-    switch (decision.refusal) {
-      case null:
-        if (decision.usage !== null && rows > 0) request.consumed = { rows, windows };
+    if (decision.refusal !== null) throw refusalError(decision.refusal, limits, windows, at);
+    if (decision.usage !== null && rows > 0) request.consumed = { rows, windows };
+    // Only a job's upload streams rows in after this point; no other request needs the closure.
+    if (scope !== 'jobs') return;
+    request.chargeRows = async (more) => {
+      let charged: Awaited<ReturnType<UsageLimiter['consume']>>;
+      try {
+        charged = await limiter.consume(caller.subject, limits, more, windows, false);
+      } catch (err) {
+        options.onLimiterError(err);
         return;
-      case 'requests':
-        throw new ApiError(
-          'RATE_LIMITED',
-          `more than ${limits.requestsPerMinute} requests in the window`,
-          {
-            retryAfterSeconds: secondsUntil(windows.requestsResetAt, at),
-          },
-        );
-      case 'day':
-        throw new ApiError(
-          'QUOTA_EXCEEDED',
-          `the ${limits.rowsPerDay} rows of today's quota would be passed`,
-          {
-            retryAfterSeconds: secondsUntil(windows.dayResetAt, at),
-          },
-        );
-      case 'month':
-        throw new ApiError(
-          'QUOTA_EXCEEDED',
-          `the ${limits.rowsPerMonth} rows of this month's quota would be passed`,
-          {
-            retryAfterSeconds: secondsUntil(windows.monthResetAt, at),
-          },
-        );
-    }
+      }
+      if (charged.refusal !== null) throw refusalError(charged.refusal, limits, windows, now());
+      if (charged.usage === null || more <= 0) return;
+      const total = (request.consumed?.rows ?? 0) + more;
+      request.consumed = { rows: total, windows };
+    };
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -189,4 +184,33 @@ function modelOf(request: FastifyRequest): string | undefined {
   if (typeof params?.model === 'string') return params.model;
   const body = request.body as { model_name?: unknown } | undefined;
   return typeof body?.model_name === 'string' ? body.model_name : undefined;
+}
+
+/** The error a refused request answers with (429 RATE_LIMITED or QUOTA_EXCEEDED). */
+function refusalError(
+  refusal: NonNullable<Refusal>,
+  limits: CallerLimits,
+  windows: UsageWindows,
+  at: number,
+): ApiError {
+  switch (refusal) {
+    case 'requests':
+      return new ApiError(
+        'RATE_LIMITED',
+        `more than ${limits.requestsPerMinute} requests in the window`,
+        { retryAfterSeconds: secondsUntil(windows.requestsResetAt, at) },
+      );
+    case 'day':
+      return new ApiError(
+        'QUOTA_EXCEEDED',
+        `the ${limits.rowsPerDay} rows of today's quota would be passed`,
+        { retryAfterSeconds: secondsUntil(windows.dayResetAt, at) },
+      );
+    case 'month':
+      return new ApiError(
+        'QUOTA_EXCEEDED',
+        `the ${limits.rowsPerMonth} rows of this month's quota would be passed`,
+        { retryAfterSeconds: secondsUntil(windows.monthResetAt, at) },
+      );
+  }
 }

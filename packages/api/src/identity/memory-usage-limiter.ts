@@ -29,15 +29,18 @@ export class MemoryUsageLimiter implements UsageLimiter {
     limits: CallerLimits,
     rows: number,
     windows: UsageWindows,
+    countRequest = true,
   ): Promise<LimitDecision> {
     const [reqKey, dayKey, monthKey] = counterKeys(subject, windows);
     const usage = this.#read(reqKey, dayKey, monthKey);
     const over = (value: number, add: number, max: number | null) =>
       max !== null && value + add > max;
-    if (over(usage.requests, 1, limits.requestsPerMinute)) return { refusal: 'requests', usage };
+    if (countRequest && over(usage.requests, 1, limits.requestsPerMinute)) {
+      return { refusal: 'requests', usage };
+    }
     if (over(usage.rowsToday, rows, limits.rowsPerDay)) return { refusal: 'day', usage };
     if (over(usage.rowsThisMonth, rows, limits.rowsPerMonth)) return { refusal: 'month', usage };
-    this.#add(reqKey, 1, windows.requestsResetAt);
+    if (countRequest) this.#add(reqKey, 1, windows.requestsResetAt);
     if (rows > 0) {
       this.#add(dayKey, rows, windows.dayResetAt);
       this.#add(monthKey, rows, windows.monthResetAt);

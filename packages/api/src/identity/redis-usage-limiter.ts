@@ -11,18 +11,21 @@ import {
 import type { UsageWindows } from './usage-windows.js';
 
 // One round trip: read the three counters, refuse without writing when any limit would be
-// passed, else count the request and its rows. Limits of -1 are none. Atomic in Redis, so 64
+// passed, else count the request (unless ARGV[8] is '0': rows only) and its rows. Limits of -1 are none. Atomic in Redis, so 64
 // concurrent callers can never together pass a quota.
 const CONSUME = `
 local req = tonumber(redis.call('GET', KEYS[1]) or '0')
 local day = tonumber(redis.call('GET', KEYS[2]) or '0')
 local month = tonumber(redis.call('GET', KEYS[3]) or '0')
 local rows = tonumber(ARGV[1])
-if tonumber(ARGV[2]) >= 0 and req + 1 > tonumber(ARGV[2]) then return {1, req, day, month} end
+local countReq = ARGV[8] == '1'
+if countReq and tonumber(ARGV[2]) >= 0 and req + 1 > tonumber(ARGV[2]) then return {1, req, day, month} end
 if tonumber(ARGV[3]) >= 0 and day + rows > tonumber(ARGV[3]) then return {2, req, day, month} end
 if tonumber(ARGV[4]) >= 0 and month + rows > tonumber(ARGV[4]) then return {3, req, day, month} end
-req = redis.call('INCR', KEYS[1])
-if req == 1 then redis.call('PEXPIREAT', KEYS[1], ARGV[5]) end
+if countReq then
+  req = redis.call('INCR', KEYS[1])
+  if req == 1 then redis.call('PEXPIREAT', KEYS[1], ARGV[5]) end
+end
 if rows > 0 then
   day = redis.call('INCRBY', KEYS[2], rows)
   redis.call('PEXPIREAT', KEYS[2], ARGV[6])
@@ -54,6 +57,7 @@ export class RedisUsageLimiter implements UsageLimiter {
     limits: CallerLimits,
     rows: number,
     windows: UsageWindows,
+    countRequest = true,
   ): Promise<LimitDecision> {
     const reply = await this.#redis.eval(CONSUME, {
       keys: counterKeys(subject, windows),
@@ -65,6 +69,7 @@ export class RedisUsageLimiter implements UsageLimiter {
         String(windows.requestsResetAt + EXPIRY_SLACK_MS),
         String(windows.dayResetAt + EXPIRY_SLACK_MS),
         String(windows.monthResetAt + EXPIRY_SLACK_MS),
+        countRequest ? '1' : '0',
       ],
     });
     const [code, requests, rowsToday, rowsThisMonth] = Array.isArray(reply) ? reply : [];

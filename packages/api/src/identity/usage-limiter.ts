@@ -19,7 +19,9 @@ export interface LimitDecision {
 
 /**
  * Checks and consumes a caller's request and rows in one atomic step, shared by every replica
- * (Redis) or by this process (embedded). A refused request consumes nothing.
+ * (Redis) or by this process (embedded). A refused request consumes nothing. With
+ * `countRequest` false only rows are checked and consumed: more rows of a request already
+ * counted (a job's NDJSON upload, charged chunk by chunk as it streams in).
  */
 export interface UsageLimiter {
   consume(
@@ -27,6 +29,7 @@ export interface UsageLimiter {
     limits: CallerLimits,
     rows: number,
     windows: UsageWindows,
+    countRequest?: boolean,
   ): Promise<LimitDecision>;
   /** Gives back rows consumed for a request that was not answered. */
   refund(subject: string, rows: number, windows: UsageWindows): Promise<void>;

@@ -34,6 +34,12 @@ export interface SubmitRequest {
   readonly idempotencyKey: string | null;
   /** The rows as received; each is checked here, one at a time, never all held at once. */
   readonly rows: AsyncIterable<unknown> | Iterable<unknown>;
+  /**
+   * Charges a chunk's rows to the caller's quota before it is published, throwing
+   * QUOTA_EXCEEDED (which fails the job) when they would pass it; absent: rows already counted
+   * (a JSON body) or no quota.
+   */
+  readonly chargeRows?: (rows: number) => Promise<void>;
   readonly requestId: string;
 }
 
@@ -114,6 +120,7 @@ export class JobService {
     const flush = async () => {
       const inputs = pending;
       pending = [];
+      await req.chargeRows?.(inputs.length);
       const first = chunk * this.#o.chunkRows;
       const reply = this.#o.broker.resultsQueue;
       await this.#o.broker.publishChunk(

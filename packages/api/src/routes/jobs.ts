@@ -144,6 +144,8 @@ export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions)
         callbackUrl: source.callback_url ?? null,
         idempotencyKey: typeof key === 'string' ? key : null,
         rows: ndjson ? ndjsonRows(body) : (body as JobBody).input_data,
+        // A JSON body's rows were counted with the request; an upload's are counted as they come.
+        ...(ndjson && request.chargeRows !== null ? { chargeRows: request.chargeRows } : {}),
         requestId: request.id,
       });
       const statusUrl = `/v1/jobs/${job.job_id}`;

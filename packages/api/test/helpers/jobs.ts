@@ -195,10 +195,11 @@ export async function submitNdjson(
   base: string,
   query: string,
   rows: readonly (readonly number[])[],
+  headers: Record<string, string> = {},
 ) {
   const res = await fetch(`${base}/v1/jobs?${query}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-ndjson' },
+    headers: { 'content-type': 'application/x-ndjson', ...headers },
     body: ndjson(rows),
   });
   return { status: res.status, body: (await res.json()) as { job_id: string; code?: string } };
