@@ -42,6 +42,8 @@ export interface JobsInteractive {
   job_status_at_window_end: string;
   job_rows_done_at_window_end: number;
   job_rows: number;
+  /** As the cell left it: `canceled` by the cell, or ended by itself. */
+  job_final_status: string;
 }
 
 export interface JobsResult {
@@ -92,7 +94,7 @@ export function formatJobs(r: JobsResult): string {
   if (i !== null) {
     const cut = i.job_ended_in_window
       ? `; the job ended (${i.job_status_at_window_end}) after ${i.loaded_window_seconds} s, cutting the window short`
-      : `; job ${i.job_status_at_window_end} at ${n(i.job_rows_done_at_window_end)}/${n(i.job_rows)} rows when the window closed`;
+      : `; job ${i.job_status_at_window_end} at ${n(i.job_rows_done_at_window_end)}/${n(i.job_rows)} rows when the window closed, then ${i.job_final_status}`;
     lines.push(
       `  fast c=${i.concurrency} p99 ${i.loaded_p99_ms} ms beside a ${n(i.job_rows)}-row intermediate job vs ${i.idle_p99_ms} ms idle = ${i.p99_ratio ?? '?'}x (target <= ${JOB_TARGETS.interactiveP99RatioMax}x: ${verdict(i.p99_ratio, JOB_TARGETS.interactiveP99RatioMax, 'max')})${cut}`,
     );

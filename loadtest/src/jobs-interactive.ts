@@ -100,10 +100,14 @@ export async function measureJobInteractive({
     failures.push(`the intermediate job was refused: ${String(err)}`);
     return null;
   });
+  let finalStatus = 'refused';
   if (id !== null) {
     const now = await jobStatus(o.url, o.headers, id);
-    if (now === null || isActive(now)) await cancelJob(o.url, o.headers, id);
-    else if (now.status !== 'succeeded') failures.push(`the intermediate job ended ${now.status}`);
+    finalStatus =
+      now === null || isActive(now) ? (await cancelJob(o.url, o.headers, id)).status : now.status;
+    if (finalStatus === 'failed' || finalStatus === 'expired') {
+      failures.push(`the intermediate job ended ${finalStatus}: ${JSON.stringify(now?.error)}`);
+    }
   }
   return {
     concurrency: FAST_CONCURRENCY,
@@ -117,5 +121,6 @@ export async function measureJobInteractive({
     job_status_at_window_end: atClose?.status ?? 'uploading',
     job_rows_done_at_window_end: atClose?.rows_done ?? 0,
     job_rows: o.rows,
+    job_final_status: finalStatus,
   };
 }

@@ -35,7 +35,9 @@ export async function measureJobThroughput(
 
   progress.begin(1, 2, `jobs-throughput: job of ${n(o.rows)} rows on fast`);
   const started = performance.now();
-  const id = await submitJob(o.url, o.headers, 'fast', upload);
+  // The 202 comes once every row is read and published: say how long the upload has taken.
+  const ticker = setInterval(() => progress.step(`uploading, ${seconds(started)} s`), 1000);
+  const id = await submitJob(o.url, o.headers, 'fast', upload).finally(() => clearInterval(ticker));
   const uploadSeconds = seconds(started);
   const final = await followJob(o.url, o.headers, id, {
     pollMs: JOB_POLL_MS,
