@@ -12,7 +12,10 @@ const USAGE = `usage: pnpm bench [options]
   --warmup <s>         unmeasured seconds before each cell (default 2)
   --quick              smoke run: 2 s cells, 0.5 s warm-up
   --only <regexp>      only scenarios whose name matches (repeatable), e.g. '^fast-cached$';
-                       '^overload$' runs only the overload cell
+                       '^overload$' runs only the overload cell; '^jobs' the two jobs cells,
+                       jobs-throughput (a 1,000,000-row job on fast vs 1,024-row /predict
+                       at c=4: target >= 1.0x) and jobs-interactive (fast's c=8 p99 beside a
+                       1,000,000-row intermediate job: target <= 3x its idle p99)
   --port <n>           the local stack's gateway port (workers' health ports follow it)
   --concurrency <n,..> closed-loop concurrencies of the fast model (default 1,64,256)
   --rate <n>           open-loop rate, requests/s (default 350)
@@ -76,7 +79,13 @@ function main(argv: string[]): Promise<void> {
   const headers: Record<string, string> = apiKey ? { 'x-api-key': apiKey } : {};
   // dist/src/bench.js → the repository root.
   const root = fileURLToPath(new URL('../../../', import.meta.url));
-  return runBench(options, root, headers).then(() => undefined);
+  return runBench(options, root, headers).then((run) => {
+    // A job that answered wrongly (or not at all) is a broken gateway, not a slow one.
+    if ((run.jobs?.failures.length ?? 0) > 0) {
+      process.stderr.write(`bench: the jobs cells failed: ${run.jobs?.failures.join('; ')}\n`);
+      process.exitCode = 1;
+    }
+  });
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

@@ -8,6 +8,8 @@ import type { CellSpec } from './cell.js';
 import { renderChart } from './chart.js';
 import { BenchError } from './errors.js';
 import { getJson } from './http-probe.js';
+import { formatJobs, type JobsResult } from './job-figures.js';
+import { runJobs } from './jobs-bench.js';
 import { LocalStack } from './local-stack.js';
 import { type MachineInfo, machineInfo } from './machine.js';
 import type { BenchOptions } from './options.js';
@@ -24,11 +26,17 @@ export interface BenchRun {
   rows: ResultRow[];
   targets: TargetCheck[];
   files: { json: string; meta: string; chart: string };
+  /** The jobs cells' figures; null when none ran. Any failure in them fails the run. */
+  jobs: JobsResult | null;
 }
 
 const REQUEST_TIMEOUT_SECONDS = 10;
 /** The overload cell's name for --only; it runs after the matrix (overload.ts). */
 const OVERLOAD_SCENARIO = 'overload';
+/** The jobs cells' names for --only ('^jobs' selects both); they run after overload (jobs-bench.ts). */
+const JOBS_SCENARIOS = { throughput: 'jobs-throughput', interactive: 'jobs-interactive' } as const;
+/** Rows of each job, as the issue has them. */
+const JOB_ROWS = 1_000_000;
 
 function wants(options: Readonly<BenchOptions>, scenario: string): boolean {
   return options.only.length === 0 || options.only.some((s) => new RegExp(s).test(scenario));
@@ -176,7 +184,28 @@ export async function runBench(
       writeFileSync(file, `${JSON.stringify(overload, null, 2)}\n`);
       progress.note(`${formatOverload(overload)}\nwrote ${file}`);
     }
-    if (rows.length === 0) return { rows, targets: [], files };
+    let jobs: JobsResult | null = null;
+    const throughput = wants(options, JOBS_SCENARIOS.throughput);
+    const interactive = wants(options, JOBS_SCENARIOS.interactive);
+    if (throughput || interactive) {
+      jobs = await runJobs(
+        {
+          url,
+          headers,
+          durationSeconds: options.durationSeconds,
+          rows: JOB_ROWS,
+          salt: runSalt * SALT_CELL_STRIDE,
+          root,
+          throughput,
+          interactive,
+        },
+        progress,
+      );
+      const file = join(outDir, 'jobs.json');
+      writeFileSync(file, `${JSON.stringify(jobs, null, 2)}\n`);
+      progress.note(`${formatJobs(jobs)}\nwrote ${file}`);
+    }
+    if (rows.length === 0) return { rows, targets: [], files, jobs };
     const targets = checkTargets(rows, options.openLoopRate);
     progress.note(`\n${formatTable(rows)}\n`);
     for (const t of targets) progress.note(formatCheck(t, machine.cpus));
@@ -184,7 +213,7 @@ export async function runBench(
       progress.note(`\n${missNote(roundedLoad(), machine.cpus)}`);
     }
     progress.note(`\nwrote ${files.json}, ${files.meta} and ${files.chart}`);
-    return { rows, targets, files };
+    return { rows, targets, files, jobs };
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

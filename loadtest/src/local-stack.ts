@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MODEL_NAMES } from '../k6/lib/payloads.js';
 import { BenchError } from './errors.js';
@@ -40,6 +41,7 @@ export class LocalStack {
   readonly #members: Member[] = [];
   #nextWorkerPort: number;
   #gatewayStarts = 0;
+  #jobStoreDir: string | null = null;
 
   constructor(options: LocalStackOptions) {
     this.#options = options;
@@ -52,6 +54,11 @@ export class LocalStack {
     mkdirSync(this.#options.logDir, { recursive: true });
     if (this.#options.cpuProfDir !== null) mkdirSync(this.#options.cpuProfDir, { recursive: true });
     await Promise.all(MODEL_NAMES.map((model) => this.addWorker(model)));
+    // The jobs cells' million-row jobs (over 100 MB of results on disk each) are kept only for
+    // the run: in a folder of its own, removed on stop, never the developer's .mlapi/jobs; and
+    // with --redis, expired after 15 minutes rather than a day in a shared Redis. The other job
+    // defaults (JOB_MAX_ROWS 1,000,000, an NDJSON upload limit of 128 B a row) take such a job.
+    this.#jobStoreDir = mkdtempSync(join(tmpdir(), 'mlapi-bench-jobs-'));
     await this.#startGateway({}, true);
   }
 
@@ -75,7 +82,9 @@ export class LocalStack {
       HOST: '127.0.0.1',
       LOG_LEVEL: this.#options.gatewayLogLevel,
       RATE_LIMIT_MAX: '0',
+      JOB_RESULT_TTL_SECONDS: '900',
     };
+    if (this.#jobStoreDir !== null) env.JOB_STORE_DIR = this.#jobStoreDir;
     if (this.#options.redisUrl !== null) env.REDIS_URL = this.#options.redisUrl;
     const gateway = this.#spawn(
       'gateway',
@@ -129,6 +138,8 @@ export class LocalStack {
   async stop(): Promise<void> {
     const members = this.#members.splice(0).reverse();
     await Promise.all(members.map((m) => this.#stopMember(m)));
+    if (this.#jobStoreDir !== null) rmSync(this.#jobStoreDir, { recursive: true, force: true });
+    this.#jobStoreDir = null;
   }
 
   async #stopMember(member: Member): Promise<void> {

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { LatencyRecorder } from './latency-recorder.js';
 import type { ProgressLine } from './progress.js';
+import { closedLoop, openLoop, post } from './request-loops.js';
 
 /**
  * The overload cell (issue 9): slow's capacity with 1,024-row requests at low concurrency, then
@@ -45,6 +46,8 @@ const OFFER_FACTOR = 10;
 const FAST_CONCURRENCY = 8;
 /** The gateway's default deadline; the admitted requests must finish within it. */
 const DEADLINE_MS = 10_000;
+/** Past the deadline, so a reply the gateway owes is waited for. */
+const TIMEOUT_MS = DEADLINE_MS + 5000;
 
 let sequence = 0;
 /** A body no other request sends (the first value varies), so each is a real model call. */
@@ -54,66 +57,6 @@ function slowBody(salt: number): string {
 }
 function fastBody(salt: number): string {
   return `{"model_name":"fast","input_data":[[${4 + (salt + ++sequence) / 1e7},3.5,1.4,0.2]]}`;
-}
-
-interface Reply {
-  status: number;
-  ms: number;
-}
-
-function post(agent: Agent, url: URL, headers: Readonly<Record<string, string>>, body: string) {
-  const started = performance.now();
-  return new Promise<Reply>((resolve) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { ...headers, 'content-type': 'application/json' },
-        timeout: DEADLINE_MS + 5000,
-      },
-      (res) => {
-        res.resume();
-        res.once('end', () =>
-          resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }),
-        );
-      },
-    );
-    req.once('error', () => resolve({ status: 0, ms: performance.now() - started }));
-    req.once('timeout', () => req.destroy());
-    req.end(body);
-  });
-}
-
-/** `concurrency` callers, each with one request outstanding, until `until` (performance.now()). */
-async function closedLoop(
-  concurrency: number,
-  until: number,
-  send: () => Promise<Reply>,
-  onReply: (reply: Reply) => void,
-): Promise<void> {
-  const caller = async () => {
-    while (performance.now() < until) onReply(await send());
-  };
-  await Promise.all(Array.from({ length: concurrency }, caller));
-}
-
-/** Requests on schedule at `rate`/s until `until`, whether or not replies came back. */
-async function openLoop(
-  rate: number,
-  until: number,
-  send: () => Promise<Reply>,
-  onReply: (reply: Reply) => void,
-): Promise<void> {
-  const pending: Promise<void>[] = [];
-  const start = performance.now();
-  let sent = 0;
-  while (performance.now() < until) {
-    const due = Math.floor(((performance.now() - start) / 1000) * rate);
-    for (; sent < due; sent++) pending.push(send().then(onReply));
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  await Promise.all(pending);
 }
 
 /** Resident set (VmRSS) or its peak so far (VmHWM) of a process, in MB; null if unreadable. */
@@ -137,8 +80,8 @@ export async function runOverload(
   const url = new URL('/predict', options.url);
   const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
   const seconds = options.durationSeconds;
-  const sendSlow = () => post(agent, url, options.headers, slowBody(options.salt));
-  const sendFast = () => post(agent, url, options.headers, fastBody(options.salt));
+  const sendSlow = () => post(agent, url, options.headers, slowBody(options.salt), TIMEOUT_MS);
+  const sendFast = () => post(agent, url, options.headers, fastBody(options.salt), TIMEOUT_MS);
   try {
     progress.note(
       `overload: slow's capacity, ${ROWS}-row requests at c=${CAPACITY_CONCURRENCY}, ${seconds} s`,

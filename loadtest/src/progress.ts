@@ -45,6 +45,12 @@ export class ProgressLine {
     );
   }
 
+  /** A free-form status after the label (a job's rows done), at the same pace as update(). */
+  step(text: string): void {
+    const total = ((performance.now() - this.#startedAt) / 1000).toFixed(0);
+    this.#write(`${this.#label}  ${text}  (total ${total} s)`, false);
+  }
+
   /** Ends the cell's line with its outcome. */
   end(summary: string): void {
     if (this.#tty) this.#out.write('\r\x1b[2K');
