@@ -33,7 +33,7 @@ function describe(fn: ValidateFn, prefix = ''): string[] {
 let rabbitmqCluster: ValidateFn | undefined;
 const topology = new Map<string, ValidateFn>();
 
-/** A Messaging Topology Operator resource (User, Permission, Exchange, Queue, Binding). */
+/** A Messaging Topology Operator resource (User, Permission, Exchange, Queue, Binding, Policy). */
 function checkTopology(kind: string, body: unknown): string[] {
   const schema = TOPOLOGY_SCHEMAS[kind];
   if (schema === undefined) return [`no schema known for rabbitmq.com/v1beta1 ${kind}`];
@@ -64,7 +64,7 @@ function checkRabbitmqCluster(body: unknown): string[] {
 /**
  * Validates one manifest against its kind's schema: kubernetes-models for the built-in API and
  * for KEDA and the Prometheus Operator, the RabbitmqCluster schema above for the broker and
- * topology-schemas.ts for its users, permissions and exchanges. Returns
+ * topology-schemas.ts for its users, permissions, exchanges, queues and policies. Returns
  * the problems found; a kind with no known schema is itself a problem.
  */
 export async function validateManifest(m: Manifest): Promise<string[]> {

@@ -1,6 +1,6 @@
 /**
  * The parts of the RabbitMQ Messaging Topology Operator's CRDs (rabbitmq.com/v1beta1, v1.15,
- * api/v1beta1/{user,permission,exchange,queue,binding}_types.go) that k8s-config uses, as JSON schemas. No npm
+ * api/v1beta1/{user,permission,exchange,queue,binding,policy}_types.go) that k8s-config uses, as JSON schemas. No npm
  * package ships them. Unknown fields are rejected, so a misspelt one fails the test instead of
  * being pruned silently by the API server.
  */
@@ -133,6 +133,21 @@ export const TOPOLOGY_SCHEMAS: Record<string, object> = {
       destinationType: { enum: ['exchange', 'queue'] },
       routingKey: { type: 'string' },
       arguments: { type: 'object' },
+      rabbitmqClusterReference: clusterReference,
+    },
+  }),
+  Policy: resource('Policy', {
+    type: 'object',
+    required: ['name', 'pattern', 'definition', 'rabbitmqClusterReference'],
+    additionalProperties: false,
+    properties: {
+      name: { type: 'string', minLength: 1 },
+      vhost: { type: 'string' },
+      pattern: { type: 'string', minLength: 1 },
+      applyTo: { enum: ['queues', 'classic_queues', 'quorum_queues', 'exchanges', 'all'] },
+      priority: { type: 'integer' },
+      // Free-form in the CRD (preserved unknown fields): RabbitMQ checks the keys when it applies it.
+      definition: { type: 'object', minProperties: 1 },
       rabbitmqClusterReference: clusterReference,
     },
   }),
