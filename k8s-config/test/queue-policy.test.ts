@@ -2,7 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { JOB_RESULTS_QUEUE, jobQueue, modelQueue } from '@mlapi/contracts';
 import t from 'tap';
 import { find, loadManifests, type Manifest } from '../src/manifests.js';
-import { repoPath } from '../src/repo.js';
+import { readRepoFile, repoPath } from '../src/repo.js';
 
 // The broker policy that bounds the model queues (k8s-config/rabbitmq/model-queue-policy.yaml)
 // must hold the bounds a worker writes as arguments when it makes a queue, and reach exactly the
@@ -114,4 +114,16 @@ t.test("the definition holds the workers' bounds and dead-letter exchange", asyn
       `${m.name} QUEUE_DELIVERY_LIMIT`,
     );
   }
+});
+
+t.test("the README's local rabbitmqctl command is the same policy", async (t) => {
+  const readme = readRepoFile('README.md');
+  const at = readme.indexOf('rabbitmqctl set_policy ');
+  t.ok(at >= 0, 'the README shows the command');
+  const command = readme.slice(at);
+  const block = command.slice(0, command.indexOf('```'));
+  t.ok(block.includes(`'${spec?.pattern}'`), 'the same pattern');
+  t.ok(block.includes(`'${JSON.stringify(spec?.definition)}'`), 'the same definition');
+  t.ok(block.includes(`--priority ${spec?.priority} --apply-to ${spec?.applyTo}`));
+  t.ok(block.startsWith(`rabbitmqctl set_policy ${spec?.name} `), 'the same name');
 });

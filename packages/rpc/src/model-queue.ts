@@ -25,7 +25,7 @@ export interface QueueBounds {
   deliveryLimit: number;
 }
 
-/** The queue arguments that carry the bounds, for a queue made without a policy. */
+/** The queue arguments that carry the bounds, written once, when a worker makes the queue. */
 export function boundArguments(
   bounds: QueueBounds,
   queueType: 'quorum' | 'classic',
@@ -44,8 +44,11 @@ export function boundArguments(
  * Declares the dead-letter exchange and queue, then the model queue, a quorum queue unless told
  * otherwise (replicated over the cluster's nodes), with its bounds as arguments. A queue that
  * exists already is only checked (passively): its arguments are never compared again, so a
- * changed bound never fails the declare with PRECONDITION_FAILED; a broker policy can still
- * lower a live queue's bounds.
+ * changed bound never fails the declare with PRECONDITION_FAILED, and never reaches that queue
+ * either. A live queue's bounds are changed by a broker policy instead
+ * (k8s-config/rabbitmq/model-queue-policy.yaml): RabbitMQ applies the lower of the policy's and
+ * the argument's max-length and delivery-limit, so a policy can lower them at once; raising one
+ * above the argument needs the queue made again.
  */
 export async function declareModelQueue(
   model: ChannelModel,
