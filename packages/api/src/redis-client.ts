@@ -1,13 +1,15 @@
 import type { TlsMaterial } from '@mlapi/rpc';
 import { createClient } from 'redis';
+import { withDeadlines } from './redis-deadline.js';
 
 /** Short enough that a stalled Redis costs a request little; long enough for a busy one. */
 const COMMAND_TIMEOUT_MS = 250;
 
 /**
  * A node-redis client that never makes a request wait on Redis: commands are rejected while
- * disconnected (no offline queue) and time out quickly (`commandTimeoutMs`, default 250); it
- * reconnects by itself with backoff. No I/O here: call `connect()`.
+ * disconnected (no offline queue) and get no answer later than `commandTimeoutMs` (default 250)
+ * after they were sent, a stalled Redis included (redis-deadline.ts); it reconnects by itself
+ * with backoff. No I/O here: call `connect()`.
  */
 export function createRedisClient(
   url: string,
@@ -18,7 +20,6 @@ export function createRedisClient(
   const client = createClient({
     url,
     disableOfflineQueue: true,
-    commandOptions: { timeout: commandTimeoutMs },
     socket: {
       connectTimeout: 2000,
       noDelay: true,
@@ -29,7 +30,7 @@ export function createRedisClient(
   });
   // Without a listener node-redis would turn every socket error into an uncaught exception.
   client.on('error', onError);
-  return client;
+  return withDeadlines(client, commandTimeoutMs);
 }
 
 export type RedisClient = ReturnType<typeof createRedisClient>;

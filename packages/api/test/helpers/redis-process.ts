@@ -86,8 +86,16 @@ export class RedisProcess {
     this.#child = null;
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
+    // A frozen server takes no signal but SIGKILL until it runs again.
+    child.kill('SIGCONT');
     child.kill(signal);
     await exited;
+  }
+
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the server: a Redis that holds its connections open but answers nothing. */
+  signal(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    if (this.#child === null) throw new Error(`redis on ${this.port} is not running`);
+    this.#child.kill(signal);
   }
 
   /** A client of the test's own (not connected); the caller closes it. */
