@@ -149,7 +149,17 @@ export async function startGateway(t: Test, env: Record<string, string> = {}): P
   // The memory guard is off unless a test asks for it: an in-process gateway shares its resident
   // set with tap, the oracle's ONNX sessions and every other gateway of the file, so the guard
   // would be measuring the test, not the gateway.
-  const config = loadConfig({ LOG_LEVEL: 'silent', PRESSURE_MAX_RSS_MB: '0', ...env });
+  // The embedded stores' folders default to the working directory: each gateway gets its own
+  // temp folder instead, so a test run leaves nothing in the checkout.
+  const dir = await mkdtemp(join(tmpdir(), 'mlapi-api-test-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    PRESSURE_MAX_RSS_MB: '0',
+    JOB_STORE_DIR: join(dir, 'jobs'),
+    STATE_DIR: join(dir, 'state'),
+    ...env,
+  });
   const connectionName = unique('mlapi-api-test');
   const owned = createDeps(config, createLogger(config), connectionName);
   const app = await buildApp(config, owned.deps);
