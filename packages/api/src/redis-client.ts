@@ -20,6 +20,9 @@ export function createRedisClient(
   const client = createClient({
     url,
     disableOfflineQueue: true,
+    // 0, not absent: absent means node-redis's default of 5000 ms, armed only until the command
+    // is written and at the cost of an AbortSignal.timeout() each; our deadline replaces it.
+    commandOptions: { timeout: 0 },
     socket: {
       connectTimeout: 2000,
       noDelay: true,
