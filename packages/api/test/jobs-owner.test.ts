@@ -1,31 +1,20 @@
-import { join } from 'node:path';
 import t from 'tap';
-import { ADMIN_KEY, bearer, createKey, PEPPER } from './helpers/identity.js';
+import { ADMIN_KEY, bearer, createKey } from './helpers/identity.js';
 import {
   irisRows,
   STORE_KINDS,
   settled,
-  startJobGateway,
-  storeDir,
+  startKeyedJobGateway,
   submitJson,
 } from './helpers/jobs.js';
-import { ROOT, spawnWorker, waitFor } from './helpers/stack.js';
-import { privateVhost } from './helpers/vhost.js';
+import { waitFor } from './helpers/stack.js';
 
 // DESIGN.md, "Jobs": a job belongs to the key that submitted it; any other caller gets 404
 // NOT_FOUND, on every job route, and a key without the jobs scope may not submit at all.
 
 for (const kind of STORE_KINDS) {
   t.test(`${kind} store: another key's job is 404 on every route`, async (t) => {
-    const amqpUrl = await privateVhost(t);
-    spawnWorker(t, join(ROOT, 'models', 'fast'), { AMQP_URL: amqpUrl });
-    const dir = await storeDir(t);
-    const gw = await startJobGateway(t, amqpUrl, kind, dir, {
-      AUTH: 'keys',
-      API_KEY_PEPPER: PEPPER,
-      ADMIN_API_KEY: ADMIN_KEY,
-      STATE_DIR: dir,
-    });
+    const gw = await startKeyedJobGateway(t, kind);
     const owner = await createKey(gw.app, { scopes: ['jobs'] });
     const other = await createKey(gw.app, { scopes: ['jobs', 'predict'] });
     const predictOnly = await createKey(gw.app, { scopes: ['predict'] });

@@ -1,16 +1,13 @@
-import { join } from 'node:path';
 import t from 'tap';
-import { ADMIN_KEY, bearer, createKey, PEPPER } from './helpers/identity.js';
+import { ADMIN_KEY, bearer, createKey } from './helpers/identity.js';
 import {
   irisRows,
   STORE_KINDS,
-  startJobGateway,
-  storeDir,
+  startKeyedJobGateway,
   submitJson,
   submitNdjson,
 } from './helpers/jobs.js';
-import { ROOT, spawnWorker, waitFor } from './helpers/stack.js';
-import { privateVhost } from './helpers/vhost.js';
+import { waitFor } from './helpers/stack.js';
 
 // Issue 12: a key's jobs count against its row quota. A JSON body's rows are counted with the
 // request; an NDJSON upload's rows are charged chunk by chunk as they stream in, and a chunk
@@ -19,16 +16,7 @@ import { privateVhost } from './helpers/vhost.js';
 
 for (const kind of STORE_KINDS) {
   t.test(`${kind} store: job rows count against the key's daily row quota`, async (t) => {
-    const amqpUrl = await privateVhost(t);
-    spawnWorker(t, join(ROOT, 'models', 'fast'), { AMQP_URL: amqpUrl });
-    const dir = await storeDir(t);
-    const gw = await startJobGateway(t, amqpUrl, kind, dir, {
-      AUTH: 'keys',
-      API_KEY_PEPPER: PEPPER,
-      ADMIN_API_KEY: ADMIN_KEY,
-      STATE_DIR: dir,
-      JOB_CHUNK_ROWS: '100',
-    });
+    const gw = await startKeyedJobGateway(t, kind, { JOB_CHUNK_ROWS: '100' });
     const key = await createKey(gw.app, { scopes: ['jobs', 'predict'], rows_per_day: 250 });
     t.teardown(async () => {
       await gw.app.inject({

@@ -5,11 +5,13 @@ import { createRedisClient } from '../src/redis-client.js';
 import {
   API_MAIN,
   freePort,
+  rowPredict,
   spawnNode,
   spawnWorker,
   startGateway,
   unique,
   uniqueModel,
+  waitCached,
   waitFor,
   waitLive,
 } from './helpers/stack.js';
@@ -60,17 +62,9 @@ t.test(
     let redis = await startRedis(t, port);
     const gw = await startGateway(t, { REDIS_URL: `redis://127.0.0.1:${port}` });
     await waitLive(gw, name);
-    const predict = (x: number) =>
-      gw.app.inject({
-        method: 'POST',
-        url: '/predict',
-        payload: { model_name: name, input_data: [[5, 3, 1.5, x]] },
-      });
+    const predict = rowPredict(gw, name);
 
-    await waitFor('the cache to connect', async () => {
-      await predict(0.1);
-      return (await predict(0.1)).json().cached === true;
-    });
+    await waitCached('the cache to connect', predict, 0.1);
     t.pass('cached through Redis');
 
     let i = 0;
@@ -95,10 +89,7 @@ t.test(
     t.ok((await metricValue(gw.app, 'cache_errors_total')) > 0, 'the failures are counted');
 
     redis = await startRedis(t, port);
-    await waitFor('caching to resume', async () => {
-      await predict(4.4);
-      return (await predict(4.4)).json().cached === true;
-    });
+    await waitCached('caching to resume', predict, 4.4);
     t.pass('caching resumed by itself');
   },
 );

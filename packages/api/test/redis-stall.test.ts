@@ -3,9 +3,11 @@ import { createRedisClient } from '../src/redis-client.js';
 import { RedisProcess } from './helpers/redis-process.js';
 import {
   freePort,
+  rowPredict,
   spawnWorker,
   startGateway,
   uniqueModel,
+  waitCached,
   waitFor,
   waitLive,
 } from './helpers/stack.js';
@@ -68,16 +70,8 @@ t.test('a frozen cache Redis: predicts are answered, uncached, never hung', asyn
   const redis = await RedisProcess.start(t, await freePort(), ['--appendonly', 'no']);
   const gw = await startGateway(t, { REDIS_URL: redis.url });
   await waitLive(gw, name);
-  const predict = (x: number) =>
-    gw.app.inject({
-      method: 'POST',
-      url: '/predict',
-      payload: { model_name: name, input_data: [[5, 3, 1.5, x]] },
-    });
-  await waitFor('the cache to connect', async () => {
-    await predict(0.1);
-    return (await predict(0.1)).json().cached === true;
-  });
+  const predict = rowPredict(gw, name);
+  await waitCached('the cache to connect', predict, 0.1);
 
   redis.signal('SIGSTOP');
   const replies = await Promise.all([0.2, 0.3, 0.4, 0.1].map(predict));
@@ -93,9 +87,6 @@ t.test('a frozen cache Redis: predicts are answered, uncached, never hung', asyn
     'from the model: even the cached input, as the cache cannot be read',
   );
   redis.signal('SIGCONT');
-  await waitFor('caching to resume', async () => {
-    await predict(0.5);
-    return (await predict(0.5)).json().cached === true;
-  });
+  await waitCached('caching to resume', predict, 0.5);
   t.pass('caching resumed by itself');
 });

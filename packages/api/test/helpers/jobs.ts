@@ -11,7 +11,9 @@ import type { JobStore } from '../../src/jobs/job-store.js';
 import { RedisJobStore } from '../../src/jobs/redis-job-store.js';
 import { createLogger } from '../../src/logger.js';
 import { closeRedis, createRedisClient } from '../../src/redis-client.js';
-import { unique, waitFor } from './stack.js';
+import { ADMIN_KEY, PEPPER } from './identity.js';
+import { ROOT, spawnWorker, unique, waitFor } from './stack.js';
+import { privateVhost } from './vhost.js';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 export type StoreKind = 'redis' | 'file';
@@ -76,6 +78,27 @@ export async function startJobGateway(
   await app.ready();
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, store, base };
+}
+
+/**
+ * A gateway with AUTH=keys (identity.ts's pepper and admin key) whose jobs and keys live in a
+ * store of `kind`, and a fast worker beside it on a private vhost.
+ */
+export async function startKeyedJobGateway(
+  t: Test,
+  kind: StoreKind,
+  env: Record<string, string> = {},
+): Promise<JobGateway> {
+  const amqpUrl = await privateVhost(t);
+  spawnWorker(t, join(ROOT, 'models', 'fast'), { AMQP_URL: amqpUrl });
+  const dir = await storeDir(t);
+  return startJobGateway(t, amqpUrl, kind, dir, {
+    AUTH: 'keys',
+    API_KEY_PEPPER: PEPPER,
+    ADMIN_API_KEY: ADMIN_KEY,
+    STATE_DIR: dir,
+    ...env,
+  });
 }
 
 export interface JobStatusBody {

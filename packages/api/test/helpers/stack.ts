@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { modelQueue } from '@mlapi/contracts';
 import { connect } from 'amqplib';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { Test } from 'tap';
 
@@ -262,4 +262,29 @@ export async function closeConnections(prefix: string): Promise<number> {
     }
   }
   return closed;
+}
+
+/** POSTs one row to `model` through the in-process gateway; the same `x`, the same cache key. */
+export function rowPredict(
+  gateway: Gateway,
+  model: string,
+): (x: number) => Promise<LightMyRequestResponse> {
+  return (x: number) =>
+    gateway.app.inject({
+      method: 'POST',
+      url: '/predict',
+      payload: { model_name: model, input_data: [[5, 3, 1.5, x]] },
+    });
+}
+
+/** Resolves once a repeated row is answered from the cache: the cache is connected (again). */
+export function waitCached(
+  what: string,
+  predict: (x: number) => Promise<{ json(): { cached?: unknown } }>,
+  x: number,
+): Promise<void> {
+  return waitFor(what, async () => {
+    await predict(x);
+    return (await predict(x)).json().cached === true;
+  });
 }
