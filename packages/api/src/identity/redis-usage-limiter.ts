@@ -11,8 +11,8 @@ import {
 import type { UsageWindows } from './usage-windows.js';
 
 // One round trip: read the three counters, refuse without writing when any limit would be
-// passed, else count the request (unless ARGV[8] is '0': rows only) and its rows. Limits of -1 are none. Atomic in Redis, so 64
-// concurrent callers can never together pass a quota.
+// passed, else count the request (unless ARGV[8] is '0': rows only) and its rows. Limits of -1
+// are none. Atomic in Redis, so 64 concurrent callers can never together pass a quota.
 const CONSUME = `
 local req = tonumber(redis.call('GET', KEYS[1]) or '0')
 local day = tonumber(redis.call('GET', KEYS[2]) or '0')
