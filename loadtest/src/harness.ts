@@ -1,13 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { MODEL_NAMES, type ModelShape, shapeFromMetadata } from '../k6/lib/payloads.js';
 import { AuthPair } from './auth-cells.js';
 import type { CellSpec } from './cell.js';
 import { renderChart } from './chart.js';
-import { BenchError } from './errors.js';
-import { getJson } from './http-probe.js';
+import { ensureBuilt } from './ensure-built.js';
 import { formatJobs, type JobsResult } from './job-figures.js';
 import { runJobs } from './jobs-bench.js';
 import { LocalStack } from './local-stack.js';
@@ -16,10 +13,10 @@ import type { BenchOptions } from './options.js';
 import { formatOverload, runOverload } from './overload.js';
 import { CpuMeter, pidsByComm } from './process-cpu.js';
 import { ProgressLine } from './progress.js';
-import { queueConsumers } from './queue-consumers.js';
 import { addWorkerSpeedup, formatTable, type ResultRow, toRow } from './results.js';
 import { runCellInChild } from './run-cell.js';
 import { planCells } from './scenarios.js';
+import { awaitReady, fetchShapes, setFastPolicy, warnForeignConsumers } from './stack-probes.js';
 import { checkTargets, formatCheck, missNote, type TargetCheck } from './targets.js';
 
 export interface BenchRun {
@@ -227,34 +224,6 @@ export async function runBench(
 }
 
 const roundedLoad = () => loadavg().map((x) => Math.round(x * 100) / 100);
-/** Waits for a readiness URL to answer 200 (the gateway has heard from a new worker). */
-async function awaitReady(url: string, headers: Readonly<Record<string, string>>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while ((await getJson(url, { ...headers })).status !== 200) {
-    if (Date.now() > deadline) throw new BenchError('BENCH_NOT_READY', `${url} never answered 200`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-/** PUT (or, for null, DELETE) fast's traffic policy before a version cell. */
-async function setFastPolicy(
-  url: string,
-  headers: Readonly<Record<string, string>>,
-  policy: object | null,
-): Promise<void> {
-  const res = await fetch(`${url}/admin/models/fast/traffic`, {
-    method: policy === null ? 'DELETE' : 'PUT',
-    headers: { ...headers, ...(policy === null ? {} : { 'content-type': 'application/json' }) },
-    ...(policy === null ? {} : { body: JSON.stringify(policy) }),
-  });
-  if (res.status !== 200) {
-    throw new BenchError(
-      'BENCH_NOT_READY',
-      `setting fast's traffic policy: ${res.status} ${await res.text()}`,
-    );
-  }
-}
-
 function writeResults(
   files: BenchRun['files'],
   rows: ResultRow[],
@@ -286,89 +255,4 @@ function perRequest(cpuPercent: Record<string, number>, rps: number): Record<str
     out[name] = Math.round(((pct / 100) * 1e6) / rps);
   }
   return out;
-}
-
-const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-
-/** Says loudly when a model queue has consumers the harness did not start. */
-async function warnForeignConsumers(
-  progress: ProgressLine,
-  expected: Readonly<Record<string, number>>,
-): Promise<void> {
-  // The harness serves each model at the version its model.json names: "1".
-  const queueOf = (model: string) => `mlapi.${model}.1`;
-  const queues = Object.keys(expected).map(queueOf);
-  const counts = await queueConsumers(AMQP_URL, queues);
-  for (const [model, want] of Object.entries(expected)) {
-    const have = counts[queueOf(model)] ?? 0;
-    if (have > want) {
-      progress.note(
-        `WARNING: ${queueOf(model)} has ${have} consumers but the harness started ${want}: another ` +
-          'stack shares the broker and will take part of the load; figures are not comparable',
-      );
-    }
-  }
-}
-
-async function fetchShapes(
-  url: string,
-  headers: Readonly<Record<string, string>>,
-): Promise<Record<string, ModelShape>> {
-  const shapes: Record<string, ModelShape> = {};
-  for (const name of MODEL_NAMES) {
-    const reply = await getJson(`${url}/v2/models/${name}`, { ...headers });
-    if (reply.status !== 200) {
-      throw new BenchError(
-        'BENCH_NOT_READY',
-        `GET ${url}/v2/models/${name} answered ${reply.status}`,
-      );
-    }
-    shapes[name] = shapeFromMetadata(name, reply.body);
-  }
-  return shapes;
-}
-
-/** Newest (or oldest) modification time of the files under dir that end with ext; null if none. */
-function mtimeRange(dir: string, ext: string): { newest: number; oldest: number } | null {
-  let newest = Number.NEGATIVE_INFINITY;
-  let oldest = Number.POSITIVE_INFINITY;
-  if (!existsSync(dir)) return null;
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile() || !entry.name.endsWith(ext)) continue;
-    const t = statSync(join(entry.parentPath, entry.name)).mtimeMs;
-    newest = Math.max(newest, t);
-    oldest = Math.min(oldest, t);
-  }
-  return newest === Number.NEGATIVE_INFINITY ? null : { newest, oldest };
-}
-
-const STACK_PACKAGES = ['packages/contracts', 'packages/rpc', 'packages/api', 'packages/worker'];
-
-/**
- * A fresh clone has no dist/ and maybe no models; a working copy may have a dist/ older than
- * its sources. Either way, build what the local stack runs before measuring it.
- */
-function ensureBuilt(root: string, progress: ProgressLine): void {
-  if (MODEL_NAMES.some((m) => !existsSync(join(root, 'models', m, 'model.onnx')))) {
-    progress.note('models missing: running pnpm models:build');
-    pnpm(root, ['models:build']);
-  }
-  const stale = STACK_PACKAGES.filter((pkg) => {
-    const src = mtimeRange(join(root, pkg, 'src'), '.ts');
-    const dist = mtimeRange(join(root, pkg, 'dist'), '.js');
-    return dist === null || (src !== null && src.newest > dist.oldest);
-  });
-  if (stale.length === 0) return;
-  progress.note(`build output missing or older than its sources (${stale.join(', ')}): building`);
-  for (const pkg of stale) pnpm(root, ['--filter', `./${pkg}`, 'run', 'build']);
-}
-
-function pnpm(root: string, args: string[]): void {
-  const r = spawnSync('pnpm', args, { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) {
-    throw new BenchError(
-      'BENCH_STACK_START',
-      `pnpm ${args.join(' ')} failed (${r.status ?? r.signal})`,
-    );
-  }
 }
