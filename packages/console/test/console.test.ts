@@ -289,7 +289,11 @@ t.test(
     await w.page.goto(`${keyed.url}/console/#/sign-in`);
     await w.page.getByLabel('API key').fill(admin);
     await w.page.getByRole('button', { name: 'Sign in' }).click();
+    // Signed in as admin before moving on, as a person would see it: the Keys page shows the
+    // admin's form only once the console knows the key's scopes.
+    await w.page.getByText('Signed in (admin)').waitFor();
     await w.page.getByRole('link', { name: 'Keys and usage' }).click();
+    await w.page.getByRole('heading', { name: 'Keys and usage' }).waitFor();
     const form = w.page.locator('details', { hasText: 'Create a key' });
     await form.waitFor();
     // Open by itself when there is no key yet, where a click on its summary would close it; the
