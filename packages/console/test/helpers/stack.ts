@@ -119,10 +119,16 @@ export async function startGateway(
   models: readonly string[] = MODELS,
 ): Promise<Gateway> {
   const port = await freePort();
+  // The embedded job and key stores default to the working directory: a temp folder instead,
+  // so a test run leaves nothing in the checkout.
+  const stores = await mkdtemp(join(tmpdir(), 'mlapi-console-stores-'));
+  cleanup.add(() => rm(stores, { recursive: true, force: true }));
   const proc = spawnNode(cleanup, API_MAIN, {
     AMQP_URL: amqpUrl,
     PORT: String(port),
     HOST: '127.0.0.1',
+    JOB_STORE_DIR: join(stores, 'jobs'),
+    STATE_DIR: join(stores, 'state'),
     LOG_LEVEL: 'warn',
     ...env,
   });
