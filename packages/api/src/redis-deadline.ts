@@ -41,15 +41,15 @@ const BOUNDED = new Set<PropertyKey>([
  */
 class Deadlines {
   readonly #timeoutMs: number;
+  /** While stalled: until when commands fail at once (the next one after it is a probe); else 0. */
   #stalledUntil = 0;
-  #stalled = false;
 
   constructor(timeoutMs: number) {
     this.#timeoutMs = timeoutMs;
   }
 
   run<T>(send: () => Promise<T>): Promise<T> {
-    if (this.#stalled) {
+    if (this.#stalledUntil !== 0) {
       const now = Date.now();
       if (now < this.#stalledUntil) {
         return Promise.reject(new RedisDeadlineError('Redis is not answering (stalled)'));
@@ -58,14 +58,13 @@ class Deadlines {
     }
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#stalled = true;
         this.#stalledUntil = Date.now() + this.#timeoutMs;
         reject(new RedisDeadlineError(`Redis did not answer within ${this.#timeoutMs} ms`));
       }, this.#timeoutMs);
       send().then(
         (value) => {
           clearTimeout(timer);
-          this.#stalled = false;
+          this.#stalledUntil = 0;
           resolve(value);
         },
         (err: unknown) => {
