@@ -72,26 +72,26 @@ export interface FollowOptions {
 }
 
 /** Polls the job's status until it ends; resolves with the last status. */
-export async function followJob(base: string, headers: Headers, id: string, o: FollowOptions) {
+export async function followJob(base: string, headers: Headers, id: string, follow: FollowOptions) {
   let rowsDone = -1;
   let movedAt = Date.now();
   for (;;) {
     const status = await jobStatus(base, headers, id);
     if (status !== null) {
-      o.onStatus?.(status);
+      follow.onStatus?.(status);
       if (!isActive(status)) return status;
       if (status.rows_done !== rowsDone) {
         rowsDone = status.rows_done;
         movedAt = Date.now();
       }
     }
-    if (Date.now() - movedAt > o.stallMs) {
+    if (Date.now() - movedAt > follow.stallMs) {
       throw jobError(
-        `job ${id} made no progress for ${o.stallMs / 1000} s at ${rowsDone} rows done ` +
+        `job ${id} made no progress for ${follow.stallMs / 1000} s at ${rowsDone} rows done ` +
           '(is another gateway on this broker consuming mlapi.jobs.results?)',
       );
     }
-    await delay(o.pollMs);
+    await delay(follow.pollMs);
   }
 }
 

@@ -27,7 +27,7 @@ export interface JobsOptions {
 
 /** What each jobs cell works with. */
 export interface JobCell {
-  o: Readonly<JobsOptions>;
+  options: Readonly<JobsOptions>;
   /** One keep-alive agent for every request of the cells. */
   agent: Agent;
   /** The first key of region 0..3: the two jobs, the sync loop, fast's 1-row calls. */
@@ -37,18 +37,18 @@ export interface JobCell {
   progress: ProgressLine;
 }
 
-export async function runJobs(o: JobsOptions, progress: ProgressLine): Promise<JobsResult> {
+export async function runJobs(options: JobsOptions, progress: ProgressLine): Promise<JobsResult> {
   const cell: JobCell = {
-    o,
+    options,
     agent: new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY }),
     // Regions a job's length apart, so no row of one is a row of another.
-    keys: (region: number) => o.salt + region * o.rows,
+    keys: (region: number) => options.salt + region * options.rows,
     failures: [],
     progress,
   };
   try {
-    const throughput = o.throughput ? await measureJobThroughput(cell, o.root) : null;
-    const interactive = o.interactive ? await measureJobInteractive(cell) : null;
+    const throughput = options.throughput ? await measureJobThroughput(cell, options.root) : null;
+    const interactive = options.interactive ? await measureJobInteractive(cell) : null;
     return {
       throughput,
       interactive,

@@ -27,28 +27,28 @@ const REQUEST_TIMEOUT_MS = 30_000;
  * intermediate job for the duration or until the job ends; each window's p99.
  */
 export async function measureJobInteractive({
-  o,
+  options,
   agent,
   keys,
   failures,
   progress,
 }: JobCell): Promise<JobsInteractive> {
-  const url = new URL('/predict', o.url);
+  const url = new URL('/predict', options.url);
   let key = keys(3);
   const sendFast = () =>
     post(
       agent,
       url,
-      o.headers,
+      options.headers,
       `{"model_name":"fast","input_data":[${uniqueRow(key++)}]}`,
       REQUEST_TIMEOUT_MS,
     );
-  const upload = ndjsonUpload(keys(2), o.rows);
+  const upload = ndjsonUpload(keys(2), options.rows);
 
   progress.begin(1, 2, `jobs-interactive: fast c=${FAST_CONCURRENCY} idle`);
   const idle = new LatencyRecorder();
   let fastFailed = 0;
-  const idleUntil = performance.now() + o.durationSeconds * 1000;
+  const idleUntil = performance.now() + options.durationSeconds * 1000;
   await closedLoop(FAST_CONCURRENCY, idleUntil, sendFast, (r) => {
     if (r.status === 200) idle.record(r.ms);
     else fastFailed++;
@@ -60,18 +60,18 @@ export async function measureJobInteractive({
   progress.begin(
     2,
     2,
-    `jobs-interactive: fast c=${FAST_CONCURRENCY} beside a ${n(o.rows)}-row intermediate job`,
+    `jobs-interactive: fast c=${FAST_CONCURRENCY} beside a ${n(options.rows)}-row intermediate job`,
   );
   const loaded = new LatencyRecorder();
   const started = performance.now();
-  const until = started + o.durationSeconds * 1000;
+  const until = started + options.durationSeconds * 1000;
   let last: JobStatus | null = null;
   let windowOpen = true;
   // The window opens with the upload: the job's chunks are inferred as its rows stream in.
-  const submitted = submitJob(o.url, o.headers, 'intermediate', upload);
+  const submitted = submitJob(options.url, options.headers, 'intermediate', upload);
   const watching = submitted.then(async (id) => {
     while (windowOpen && (last === null || isActive(last))) {
-      last = (await jobStatus(o.url, o.headers, id)) ?? last;
+      last = (await jobStatus(options.url, options.headers, id)) ?? last;
       await delay(JOB_POLL_MS);
     }
   });
@@ -102,9 +102,11 @@ export async function measureJobInteractive({
   });
   let finalStatus = 'refused';
   if (id !== null) {
-    const now = await jobStatus(o.url, o.headers, id);
+    const now = await jobStatus(options.url, options.headers, id);
     finalStatus =
-      now === null || isActive(now) ? (await cancelJob(o.url, o.headers, id)).status : now.status;
+      now === null || isActive(now)
+        ? (await cancelJob(options.url, options.headers, id)).status
+        : now.status;
     if (finalStatus === 'failed' || finalStatus === 'expired') {
       failures.push(`the intermediate job ended ${finalStatus}: ${JSON.stringify(now?.error)}`);
     }
@@ -120,7 +122,7 @@ export async function measureJobInteractive({
     job_ended_in_window: atClose !== null && !isActive(atClose),
     job_status_at_window_end: atClose?.status ?? 'uploading',
     job_rows_done_at_window_end: atClose?.rows_done ?? 0,
-    job_rows: o.rows,
+    job_rows: options.rows,
     job_final_status: finalStatus,
   };
 }

@@ -25,40 +25,46 @@ const MODELS_RESULTS = join('bench-results', 'models.json');
  * client loop on as many rows, 1,024-row `/predict` requests at c=4; rows/s of each.
  */
 export async function measureJobThroughput(
-  { o, agent, keys, failures, progress }: JobCell,
+  { options, agent, keys, failures, progress }: JobCell,
   root: string,
 ): Promise<JobsThroughput> {
-  progress.note(`jobs-throughput: generating ${n(o.rows)} rows twice (job upload, sync bodies)`);
+  progress.note(
+    `jobs-throughput: generating ${n(options.rows)} rows twice (job upload, sync bodies)`,
+  );
   // Built before either clock starts: neither side pays for making its inputs.
-  const upload = ndjsonUpload(keys(0), o.rows);
-  const bodies = predictBodies('fast', keys(1), o.rows, SYNC_ROWS);
+  const upload = ndjsonUpload(keys(0), options.rows);
+  const bodies = predictBodies('fast', keys(1), options.rows, SYNC_ROWS);
 
-  progress.begin(1, 2, `jobs-throughput: job of ${n(o.rows)} rows on fast`);
+  progress.begin(1, 2, `jobs-throughput: job of ${n(options.rows)} rows on fast`);
   const started = performance.now();
   // The 202 comes once every row is read and published: say how long the upload has taken.
   const ticker = setInterval(() => progress.step(`uploading, ${seconds(started)} s`), 1000);
-  const id = await submitJob(o.url, o.headers, 'fast', upload).finally(() => clearInterval(ticker));
+  const id = await submitJob(options.url, options.headers, 'fast', upload).finally(() =>
+    clearInterval(ticker),
+  );
   const uploadSeconds = seconds(started);
-  const final = await followJob(o.url, o.headers, id, {
+  const final = await followJob(options.url, options.headers, id, {
     pollMs: JOB_POLL_MS,
     stallMs: STALL_MS,
-    onStatus: (s) => progress.step(`${s.status} ${n(s.rows_done)}/${n(o.rows)} rows`),
+    onStatus: (s) => progress.step(`${s.status} ${n(s.rows_done)}/${n(options.rows)} rows`),
   });
   const jobSeconds = seconds(started);
   let resultRows: number | null = null;
   if (final.status === 'succeeded') {
-    resultRows = await countResultRows(o.url, o.headers, id);
-    if (resultRows !== o.rows) {
-      failures.push(`the fast job's result has ${n(resultRows)} rows; it was sent ${n(o.rows)}`);
+    resultRows = await countResultRows(options.url, options.headers, id);
+    if (resultRows !== options.rows) {
+      failures.push(
+        `the fast job's result has ${n(resultRows)} rows; it was sent ${n(options.rows)}`,
+      );
     }
   } else {
     failures.push(`the fast job ended ${final.status}: ${JSON.stringify(final.error)}`);
   }
-  const jobRate = final.status === 'succeeded' ? o.rows / jobSeconds : 0;
+  const jobRate = final.status === 'succeeded' ? options.rows / jobSeconds : 0;
   progress.end(`${final.status} in ${jobSeconds} s = ${n(jobRate)} rows/s`);
 
   progress.begin(2, 2, `jobs-throughput: ${SYNC_ROWS}-row /predict at c=${SYNC_CONCURRENCY}`);
-  const url = new URL('/predict', o.url);
+  const url = new URL('/predict', options.url);
   let next = 0;
   let rowsServed = 0;
   let failed = 0;
@@ -69,7 +75,7 @@ export async function measureJobThroughput(
     () => next >= bodies.length,
     async () => {
       const { body, rows } = bodies[next++] as { body: string; rows: number };
-      const reply = await post(agent, url, o.headers, body, REQUEST_TIMEOUT_MS);
+      const reply = await post(agent, url, options.headers, body, REQUEST_TIMEOUT_MS);
       if (reply.status === 200) rowsServed += rows;
       else {
         failed++;
@@ -77,7 +83,7 @@ export async function measureJobThroughput(
       }
       return reply;
     },
-    () => progress.step(`${n(rowsServed)}/${n(o.rows)} rows`),
+    () => progress.step(`${n(rowsServed)}/${n(options.rows)} rows`),
   );
   const syncSeconds = seconds(syncStarted);
   if (failed > 0) {
@@ -88,7 +94,7 @@ export async function measureJobThroughput(
 
   const inProcess = readInProcess(root);
   return {
-    rows: o.rows,
+    rows: options.rows,
     job_seconds: jobSeconds,
     job_upload_seconds: uploadSeconds,
     job_rows_per_s: Math.round(jobRate),
