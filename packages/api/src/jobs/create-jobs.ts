@@ -23,7 +23,8 @@ export interface CreateJobsOptions {
 
 /** The jobs room as the gateway wires it: its store, its broker side, the webhook sender. */
 export function createJobService(options: CreateJobsOptions): JobService {
-  const { config, logger } = options;
+  const { config } = options;
+  const logger = options.logger.child({ component: 'jobs' });
   const store =
     options.store ??
     (options.redis !== null
@@ -35,16 +36,16 @@ export function createJobService(options: CreateJobsOptions): JobService {
       url: config.amqpUrl,
       tls: config.amqpTls,
       connectionName: 'mlapi-api-jobs',
-      logger: logger.child({ component: 'jobs' }),
+      logger,
       resultPrefetch: 32,
       ...(options.resultsQueue !== undefined ? { resultsQueue: options.resultsQueue } : {}),
     }),
     predictor: options.predictor,
     webhook: new WebhookSender({
       secret: config.jobWebhookSecret,
-      logger: logger.child({ component: 'webhook' }),
+      logger: options.logger.child({ component: 'webhook' }),
     }),
-    logger: logger.child({ component: 'jobs' }),
+    logger,
     chunkRows: config.jobChunkRows,
     maxRows: config.jobMaxRows,
     queueTtlSeconds: config.jobQueueTtlSeconds,
