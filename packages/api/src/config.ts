@@ -47,6 +47,12 @@ export interface Config {
   readonly rowsPerDay: number;
   /** Rows per UTC month (per IP when auth is off; a new key's default); 0: no limit. */
   readonly rowsPerMonth: number;
+  /**
+   * The shared limiter leases budget to a replica while every limit of the caller has at least
+   * this many units left, so most requests need no round trip to Redis; 0: every request is
+   * checked in Redis.
+   */
+  readonly usageLeaseMinFree: number;
   /** 'keys': every model route needs an API key. */
   readonly auth: AuthMode;
   /** The HMAC key keys' secrets are stored under; required when auth is 'keys'. */
@@ -152,6 +158,7 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   rateLimitWindowMs: 60_000,
   rowsPerDay: 0,
   rowsPerMonth: 0,
+  usageLeaseMinFree: 1024,
   auth: 'off',
   apiKeyPepper: null,
   adminApiKey: null,
@@ -229,6 +236,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitWindowMs: int(env, 'RATE_LIMIT_WINDOW_MS', d.rateLimitWindowMs, 1000, 86_400_000),
     rowsPerDay: int(env, 'ROWS_PER_DAY', d.rowsPerDay, 0, 1_000_000_000_000),
     rowsPerMonth: int(env, 'ROWS_PER_MONTH', d.rowsPerMonth, 0, 1_000_000_000_000),
+    usageLeaseMinFree: int(env, 'USAGE_LEASE_MIN_FREE', d.usageLeaseMinFree, 0, 1_000_000_000),
     auth,
     apiKeyPepper: apiKeyPepper ?? d.apiKeyPepper,
     adminApiKey: secret(env, 'ADMIN_API_KEY') ?? d.adminApiKey,

@@ -12,6 +12,7 @@ import type { KeyStore } from './key-store.js';
 import { MemoryUsageLimiter } from './memory-usage-limiter.js';
 import { RedisKeyStore } from './redis-key-store.js';
 import { RedisUsageLimiter } from './redis-usage-limiter.js';
+import type { UsageLimiter } from './usage-limiter.js';
 import { UsageReport } from './usage-report.js';
 
 export interface Identity {
@@ -39,8 +40,14 @@ export function createIdentity(options: {
   const store =
     options.store ??
     (redis !== null ? new RedisKeyStore(redis) : new FileKeyStore(config.stateDir));
-  const limiter =
-    redis !== null ? new RedisUsageLimiter(redis) : new MemoryUsageLimiter(options.now);
+  const limiter: UsageLimiter =
+    redis !== null
+      ? new RedisUsageLimiter(redis, {
+          leases: { minFree: config.usageLeaseMinFree },
+          onError: options.onLimiterError,
+          ...(options.now !== undefined ? { now: options.now } : {}),
+        })
+      : new MemoryUsageLimiter(options.now);
   const metrics = new KeyMetrics(options.metricsRegistry, config.keyMetricsMax);
   const logger = options.logger.child({ component: 'identity' });
   const onStoreError = (err: unknown) => {
@@ -93,6 +100,10 @@ export function createIdentity(options: {
     },
     usage,
     admin,
-    close: () => store.close(),
+    async close() {
+      // Leases first: what this replica spent is reported and what it holds goes back.
+      await limiter.close?.();
+      await store.close();
+    },
   };
 }

@@ -34,6 +34,8 @@ export interface UsageLimiter {
   /** Gives back rows consumed for a request that was not answered. */
   refund(subject: string, rows: number, windows: UsageWindows): Promise<void>;
   usage(subject: string, windows: UsageWindows): Promise<Usage>;
+  /** Reports and gives back what this replica holds (the Redis limiter's leases). */
+  close?(): Promise<void>;
 }
 
 /** The counters' names; the hash tag keeps one caller's counters in one cluster slot. */
