@@ -19,7 +19,8 @@ export type AuthProfile = 'off' | 'keys';
 export const AUTH_DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 // Never reached in a 10 s cell at any rate this machine can offer, so nothing is refused, yet
-// set, so each request runs the limiter's Redis script.
+// set, so each request is counted: from a lease the limiter took in Redis while the caller is
+// far from its limits (USAGE_LEASE_MIN_FREE), as a production key with room left would be.
 const UNREACHED_LIMIT = 1_000_000_000;
 
 interface MintedKey {

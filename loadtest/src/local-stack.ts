@@ -76,7 +76,8 @@ export class LocalStack {
   }
 
   async #startGateway(extra: Readonly<Record<string, string>>, waitModels: boolean): Promise<void> {
-    const restarted = this.#gatewayStarts++ > 0;
+    const start = this.#gatewayStarts++;
+    const restarted = start > 0;
     const env: Record<string, string> = {
       PORT: String(this.#options.port),
       HOST: '127.0.0.1',
@@ -91,8 +92,10 @@ export class LocalStack {
       'packages/api/dist/main.js',
       { ...env, ...extra },
       `${this.url}/health/ready`,
-      // A restarted gateway's log follows its predecessor's, so none is lost.
+      // A restarted gateway's log follows its predecessor's, so none is lost; its profile is
+      // its own (gateway-1.cpuprofile, ...), each configuration's.
       restarted,
+      restarted ? `gateway-${start}` : 'gateway',
     );
     await this.#ready(gateway);
     if (!waitModels) return;
@@ -156,6 +159,7 @@ export class LocalStack {
     env: Record<string, string>,
     healthUrl: string,
     appendLog = false,
+    profileName = name,
   ): Member {
     const o = this.#options;
     const args: string[] = [];
@@ -165,7 +169,7 @@ export class LocalStack {
         '--cpu-prof-dir',
         o.cpuProfDir,
         '--cpu-prof-name',
-        `${name}.cpuprofile`,
+        `${profileName}.cpuprofile`,
       );
     }
     args.push(join(o.root, script));

@@ -10,7 +10,7 @@ import {
 import { KeyMetrics, OTHER_KEYS } from '../src/identity/key-metrics.js';
 import { rateLimitHeaders } from '../src/identity/rate-limit-headers.js';
 import { requestRows } from '../src/identity/request-rows.js';
-import { usageWindows } from '../src/identity/usage-windows.js';
+import { usageWindows, usageWindowsClock } from '../src/identity/usage-windows.js';
 
 t.test('a key splits into id and secret; anything else is not a key', async (t) => {
   const made = generateKey();
@@ -105,4 +105,26 @@ t.test('the sticky caller is the API key id first', async (t) => {
   t.equal(callerKey(keyed as never), 'k:abcdefabcdef');
   t.equal(callerKey({ ...base, caller: null } as never), 's:s1', 'no key: the session');
   t.equal(callerKey({ headers: {}, ip: '10.0.0.1', caller: null } as never), 'ip:10.0.0.1');
+});
+
+t.test('the windows clock answers what usageWindows() would, across every boundary', async (t) => {
+  const lastMinuteOfJanuary = Date.UTC(2031, 0, 31, 23, 59, 0);
+  for (const windowMs of [60_000, 7_000]) {
+    const clock = usageWindowsClock(windowMs);
+    const instants = [
+      lastMinuteOfJanuary,
+      lastMinuteOfJanuary + 1,
+      lastMinuteOfJanuary + 6_999,
+      lastMinuteOfJanuary + 7_000,
+      lastMinuteOfJanuary + 59_999,
+      lastMinuteOfJanuary + 60_000, // 1 February: a new minute, day and month
+      lastMinuteOfJanuary + 60_001,
+      lastMinuteOfJanuary - 1, // a clock that steps back
+      lastMinuteOfJanuary + 90_000,
+    ];
+    t.equal(instants.length, 9);
+    for (const at of instants) {
+      t.same(clock(at), usageWindows(at, windowMs), `${windowMs} ms windows at ${at}`);
+    }
+  }
 });

@@ -10,7 +10,7 @@ import { allowsModel, type Caller, type CallerLimits } from './key-record.js';
 import { rateLimitHeaders, secondsUntil } from './rate-limit-headers.js';
 import { requestRows } from './request-rows.js';
 import type { Refusal, UsageLimiter } from './usage-limiter.js';
-import { type UsageWindows, usageWindows } from './usage-windows.js';
+import { type UsageWindows, usageWindowsClock } from './usage-windows.js';
 import '../console/route-scope.js';
 
 declare module 'fastify' {
@@ -63,6 +63,7 @@ export function installIdentity(app: FastifyInstance, options: IdentityOptions):
     rowsPerDay: config.rowsPerDay > 0 ? config.rowsPerDay : null,
     rowsPerMonth: config.rowsPerMonth > 0 ? config.rowsPerMonth : null,
   };
+  const windowsAt = usageWindowsClock(config.rateLimitWindowMs);
   app.decorateRequest('caller', null);
   app.decorateRequest('consumed', null);
   app.decorateRequest('chargeRows', null);
@@ -121,7 +122,7 @@ export function installIdentity(app: FastifyInstance, options: IdentityOptions):
       return;
     }
     const at = now();
-    const windows = usageWindows(at, config.rateLimitWindowMs);
+    const windows = windowsAt(at);
     const rows = requestRows(request.body);
     let decision: Awaited<ReturnType<UsageLimiter['consume']>>;
     try {

@@ -3,6 +3,12 @@ import type { Usage } from './usage-limiter.js';
 import { DAY_SECONDS, MONTH_SECONDS, type UsageWindows } from './usage-windows.js';
 
 /**
+ * Each limits object's RateLimit-Policy, made once: a caller's limits object lives as long as
+ * its cached key record (or the gateway, when auth is off), and its window lengths never change.
+ */
+const policies = new WeakMap<CallerLimits, string>();
+
+/**
  * The IETF httpapi-ratelimit-headers fields: `RateLimit-Policy` names each limit (quota `q`,
  * window `w` seconds) and `RateLimit` what is left of each (`r`) and seconds to reset (`t`).
  * Null when the caller has no limit at all.
@@ -43,8 +49,13 @@ export function rateLimitHeaders(
     });
   }
   if (items.length === 0) return null;
+  let policy = policies.get(limits);
+  if (policy === undefined) {
+    policy = items.map((i) => `"${i.name}";q=${i.quota};w=${i.window}`).join(', ');
+    policies.set(limits, policy);
+  }
   return {
-    policy: items.map((i) => `"${i.name}";q=${i.quota};w=${i.window}`).join(', '),
+    policy,
     state: items
       .map(
         (i) => `"${i.name}";r=${Math.max(0, i.quota - i.used)};t=${secondsUntil(i.resetAt, now)}`,

@@ -37,3 +37,20 @@ export function usageWindows(now: number, requestWindowMs: number): UsageWindows
     requestsSeconds: Math.max(1, Math.round(requestWindowMs / 1000)),
   };
 }
+
+/**
+ * usageWindows() for a request path: the same object until the request window or the day ends,
+ * so a request pays no date arithmetic. A clock that steps back recomputes.
+ */
+export function usageWindowsClock(requestWindowMs: number): (now: number) => UsageWindows {
+  let last: UsageWindows | null = null;
+  let from = 0;
+  return (now) => {
+    if (last === null || now < from || now >= Math.min(last.requestsResetAt, last.dayResetAt)) {
+      last = usageWindows(now, requestWindowMs);
+      // UTC days are all 86,400,000 ms long.
+      from = Math.max(last.requestsResetAt - requestWindowMs, last.dayResetAt - DAY_SECONDS * 1000);
+    }
+    return last;
+  };
+}
