@@ -348,6 +348,7 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
     predictor,
     logger,
     redis: stateRedis,
+    tracer,
     ...(deps.jobStore !== undefined ? { store: deps.jobStore } : {}),
     ...(deps.jobResultsQueue !== undefined ? { resultsQueue: deps.jobResultsQueue } : {}),
   });
