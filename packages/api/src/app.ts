@@ -196,7 +196,8 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
     logger,
     redis: stateRedis,
     ...(deps.trafficStore !== undefined ? { store: deps.trafficStore } : {}),
-    send: (queue, rows, requestId, deadline) => service.send(queue, rows, requestId, deadline),
+    send: (queue, rows, requestId, deadline, parent) =>
+      service.send(queue, rows, requestId, deadline, parent),
     aliases: aliases.aliases,
   });
   app.addHook('onReady', () => traffic.start());
@@ -347,6 +348,7 @@ export async function buildApp(config: Config, given?: AppDeps): Promise<Fastify
     predictor,
     logger,
     redis: stateRedis,
+    tracer,
     ...(deps.jobStore !== undefined ? { store: deps.jobStore } : {}),
     ...(deps.jobResultsQueue !== undefined ? { resultsQueue: deps.jobResultsQueue } : {}),
   });

@@ -2,8 +2,7 @@ import { isPredictResult, type PredictResult } from '@mlapi/contracts';
 import { type Context, type Link, type Span, type Tracer, trace } from '@opentelemetry/api';
 import { ApiError } from './errors.js';
 import { callOptions, type RpcCaller } from './predictor.js';
-import { type TraceHeaders, tracedCall } from './tracing/gateway-tracer.js';
-import { recordingContext } from './tracing/recording-context.js';
+import { startCoalescingWait, type TraceHeaders, tracedCall } from './tracing/gateway-tracer.js';
 
 type Rows = readonly (readonly number[])[];
 
@@ -124,16 +123,22 @@ export class Coalescer {
     this.#s = normalizeCoalescerOptions(options);
   }
 
-  /** Resolves with this request's own rows' predictions; rejects as rpc.call would, or TIMEOUT. */
-  predict(queue: string, rows: Rows, requestId: string, deadline: number): Promise<PredictResult> {
+  /**
+   * Resolves with this request's own rows' predictions; rejects as rpc.call would, or TIMEOUT.
+   * `parent`: the caller's trace context when it is sampled, else null (no spans).
+   */
+  predict(
+    queue: string,
+    rows: Rows,
+    requestId: string,
+    deadline: number,
+    parent: Context | null = null,
+  ): Promise<PredictResult> {
     const member = new Member(rows, requestId, deadline);
     const tracer = this.#s.tracer;
-    if (tracer !== null) {
-      member.parent = recordingContext();
-      if (member.parent !== null) {
-        const attributes = { 'mlapi.coalesce.kind': 'batch' };
-        member.wait = tracer.startSpan('coalescing wait', { attributes }, member.parent);
-      }
+    if (tracer !== null && parent !== null) {
+      member.parent = parent;
+      member.wait = startCoalescingWait(tracer, parent, 'batch');
     }
     const promise = new Promise<PredictResult>((resolve, reject) => {
       member.resolve = resolve;

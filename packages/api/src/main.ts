@@ -1,12 +1,13 @@
 #!/usr/bin/env node
+import { startTracing } from '@mlapi/contracts';
 import { redactUrl } from '@mlapi/rpc';
+import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { createDeps, type OwnedDeps } from './deps.js';
 import { createLogger } from './logger.js';
 import { StateRedisNotDurableError } from './state/state-redis.js';
-import { startTracing } from './tracing/start-tracing.js';
 
 const RETRY_MAX_MS = 5000;
 
@@ -24,7 +25,9 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config);
   // Before the app is built, so its instrumentation finds the SDK's tracer provider.
-  const tracing = config.tracing ? startTracing(process.env, 'mlapi-api') : null;
+  const tracing = config.tracing
+    ? startTracing(process.env, 'mlapi-api', (options) => new NodeSDK(options))
+    : null;
   if (tracing !== null) logger.info('tracing on: exporting spans as the OTEL_* variables say');
 
   let stopping = false;

@@ -7,7 +7,7 @@ import {
   PREDICT_METHOD,
   type PredictResult,
 } from '@mlapi/contracts';
-import type { Tracer } from '@opentelemetry/api';
+import type { Context, Tracer } from '@opentelemetry/api';
 import type { Admission } from './admission/admission.js';
 import type { PredictionCache } from './cache/prediction-cache.js';
 import { hashedKey, localKey } from './cache-key.js';
@@ -16,8 +16,13 @@ import type { DriftMonitor } from './drift/drift-monitor.js';
 import { ApiError, toApiError } from './errors.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ModelRegistry } from './registry.js';
-import { endWith, type TraceHeaders, tracedCall } from './tracing/gateway-tracer.js';
-import { recordingContext } from './tracing/recording-context.js';
+import {
+  endWith,
+  startCoalescingWait,
+  type TraceHeaders,
+  tracedCall,
+  tracedLookup,
+} from './tracing/gateway-tracer.js';
 import type { RollbackGuard } from './traffic/rollback-guard.js';
 import type { ResolvedName, TrafficRouter, VersionChoice } from './traffic/router.js';
 import type { ShadowRunner } from './traffic/shadow.js';
@@ -50,6 +55,11 @@ export interface PredictRequest {
   readonly requestId: string;
   /** Epoch ms. */
   readonly deadline: number;
+  /**
+   * The request's trace context when it is sampled (`recordingContext(request)`), the parent of
+   * every span made for it; absent or null: untraced, and no span of ours is made.
+   */
+  readonly traceContext?: Context | null;
 }
 
 export interface Prediction {
@@ -196,21 +206,18 @@ export class PredictionService implements Predictor {
       this.#cache.local === true
         ? flightKey
         : hashedKey(spec.name, spec.version, spec.sha256, json);
-    const hit = await this.#tracedCacheGet(key);
+    const parent = this.#tracer === null ? null : (request.traceContext ?? null);
+    const hit = await (parent === null
+      ? this.#cacheGet(key)
+      : tracedLookup(this.#tracer as Tracer, parent, () => this.#cacheGet(key)));
     if (hit !== undefined) return { result: hit, cached: true };
 
     // Join an identical call only if it will settle before our own deadline; a caller with
     // a tighter deadline than the flight's makes its own call rather than wait past it.
     const flight = this.#flights.get(flightKey);
     if (flight !== undefined && flight.deadline <= request.deadline) {
-      const parent = this.#tracer !== null ? recordingContext() : null;
       if (parent !== null) {
-        const span = (this.#tracer as Tracer).startSpan(
-          'coalescing wait',
-          { attributes: { 'mlapi.coalesce.kind': 'identical' } },
-          parent,
-        );
-        endWith(span, flight.promise);
+        endWith(startCoalescingWait(this.#tracer as Tracer, parent, 'identical'), flight.promise);
       }
       return { result: await flight.promise, cached: false };
     }
@@ -228,7 +235,7 @@ export class PredictionService implements Predictor {
         request.deadline,
       ) ?? null;
     const started = performance.now();
-    const promise = this.#call(spec, request, key, json);
+    const promise = this.#call(spec, request, key, json, parent);
     if (ticket !== null) {
       // A timeout's latency says the model is slow too; a fast failure says nothing about speed.
       promise.then(
@@ -245,6 +252,7 @@ export class PredictionService implements Predictor {
         request.deadline,
         promise,
         started,
+        parent,
       );
     }
     if (flight === undefined) {
@@ -257,22 +265,28 @@ export class PredictionService implements Predictor {
     return { result: await promise, cached: false };
   }
 
-  /** One prediction to one queue, through the coalescer when there is one. */
+  /**
+   * One prediction to one queue, through the coalescer when there is one. `parent`: the sampled
+   * caller's trace context, under which its broker spans are made; null: none.
+   */
   send(
     queue: string,
     rows: PredictRequest['rows'],
     requestId: string,
     deadline: number,
+    parent: Context | null = null,
   ): Promise<PredictResult> {
-    if (this.#coalescer !== null) return this.#coalescer.predict(queue, rows, requestId, deadline);
+    const traced = this.#tracer === null ? null : parent;
+    if (this.#coalescer !== null) {
+      return this.#coalescer.predict(queue, rows, requestId, deadline, traced);
+    }
     const call = (trace?: TraceHeaders) =>
       this.#rpc.call<PredictResult>(
         queue,
         { inputs: rows },
         callOptions(deadline, requestId, trace),
       );
-    const parent = this.#tracer !== null ? recordingContext() : null;
-    return parent === null ? call() : tracedCall(this.#tracer as Tracer, parent, [], queue, call);
+    return traced === null ? call() : tracedCall(this.#tracer as Tracer, traced, [], queue, call);
   }
 
   async #call(
@@ -280,13 +294,14 @@ export class PredictionService implements Predictor {
     request: PredictRequest,
     key: string,
     json: string,
+    parent: Context | null,
   ): Promise<PredictResult> {
     const queue = modelQueue(spec.name, spec.version);
     // Counted per request, coalesced or not: each caller is waiting on an RPC.
     this.#metrics.rpcInFlight.inc();
     let result: unknown;
     try {
-      result = await this.send(queue, request.rows, request.requestId, request.deadline);
+      result = await this.send(queue, request.rows, request.requestId, request.deadline, parent);
     } finally {
       this.#metrics.rpcInFlight.dec();
     }
@@ -304,18 +319,6 @@ export class PredictionService implements Predictor {
           : hashedKey(spec.name, result.model_version, answered, json);
     this.#cache.set(storeKey, result, this.#ttl).catch(() => this.#metrics.cacheErrors.inc());
     return result;
-  }
-
-  #tracedCacheGet(key: string): Promise<PredictResult | undefined> {
-    const parent = this.#tracer !== null ? recordingContext() : null;
-    if (parent === null) return this.#cacheGet(key);
-    const span = (this.#tracer as Tracer).startSpan('cache lookup', {}, parent);
-    const lookup = this.#cacheGet(key);
-    lookup.then((hit) => {
-      span.setAttribute('mlapi.cache.hit', hit !== undefined);
-      span.end();
-    });
-    return lookup;
   }
 
   async #cacheGet(key: string): Promise<PredictResult | undefined> {

@@ -31,9 +31,10 @@ export type { PredictRequestBody, PredictResult } from './predict.js';
 export { isPredictResult, PREDICT_METHOD } from './predict.js';
 export type { ModelRef } from './queues.js';
 export { MODEL_QUEUE_PREFIX, modelOfQueue, modelQueue } from './queues.js';
-export type { TelemetryProblem } from './telemetry.js';
+export type { TelemetryProblem, TracingSdk, TracingSdkOptions } from './telemetry.js';
 export {
   OTLP_PROTOCOLS,
+  startTracing,
   TRACES_SAMPLERS,
   telemetryProblem,
   tracingConfigured,

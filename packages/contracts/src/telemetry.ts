@@ -1,7 +1,8 @@
 /**
  * Tracing is configured only through OpenTelemetry's own environment variables (DESIGN.md); the
- * SDK reads them itself. This module decides one thing the SDK does not: whether to start it at
- * all. Tracing stays off (no SDK, no instrumentation, no cost) unless an exporter is configured.
+ * SDK reads them itself. This module decides what the SDK does not: whether to start it at all,
+ * and what the gateway and the workers both leave out of it. Tracing stays off (no SDK, no
+ * instrumentation, no cost) unless an exporter is configured.
  */
 
 /** OTEL_EXPORTER_OTLP_PROTOCOL values the Node SDK understands. */
@@ -78,4 +79,57 @@ export function tracingConfigured(env: Env): boolean {
     value(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined ||
     value(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') !== undefined
   );
+}
+
+/**
+ * What the gateway and the workers give the OpenTelemetry `NodeSDK` constructor. Typed here,
+ * where @opentelemetry/sdk-node is not a dependency, so that this package stays free of it.
+ */
+export interface TracingSdkOptions {
+  serviceName?: string;
+  metricReaders: never[];
+  logRecordProcessors: never[];
+  /**
+   * Always null: "do not register one" (sdk-node 0.222, `setupContextManager` in
+   * build/src/utils.js). Typed `never` because that version's `NodeSDKConfiguration` names only
+   * `ContextManager`, not the null its code accepts.
+   */
+  contextManager: never;
+}
+
+/** The part of a `NodeSDK` startTracing uses. */
+export interface TracingSdk {
+  start(): void;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts the OpenTelemetry Node SDK that `createSdk` builds (`(options) => new NodeSDK(options)`)
+ * when the OTEL_* environment configures an exporter, else returns null and nothing is installed.
+ * The SDK reads every setting itself (endpoint, OTEL_EXPORTER_OTLP_PROTOCOL including http/json,
+ * OTEL_TRACES_SAMPLER, batching...); only the service name gets a default here. Metrics stay
+ * with Prometheus and logs with pino, so the SDK exports traces only. Call before the app (or
+ * the worker) is built, so instrumentation finds the SDK's tracer provider.
+ *
+ * No context manager is installed. The SDK's default, AsyncLocalStorage, turns on async_hooks
+ * promise hooks on Node 20 (which has no AsyncContextFrame), and they then run for every promise
+ * of the process, traced or not: a fixed cost per request that sampling cannot remove. Every
+ * span of ours names its parent instead (the request's context, read from
+ * `request.opentelemetry()` on the gateway; the message's traceparent on a worker), so
+ * `context.active()` is always the root context and nothing may rely on it.
+ */
+export function startTracing<S extends TracingSdk>(
+  env: Env,
+  defaultServiceName: string,
+  createSdk: (options: TracingSdkOptions) => S,
+): S | null {
+  if (!tracingConfigured(env)) return null;
+  const sdk = createSdk({
+    ...(env.OTEL_SERVICE_NAME === undefined ? { serviceName: defaultServiceName } : {}),
+    metricReaders: [],
+    logRecordProcessors: [],
+    contextManager: null as never,
+  });
+  sdk.start();
+  return sdk;
 }

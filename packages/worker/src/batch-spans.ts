@@ -5,12 +5,27 @@ import {
   propagation,
   ROOT_CONTEXT,
   type Span,
+  type SpanContext,
   SpanKind,
   SpanStatusCode,
   TraceFlags,
   type Tracer,
   trace,
 } from '@opentelemetry/api';
+
+/**
+ * The context a message's headers carry (`traceparent`, `tracestate`) when its sender sampled it,
+ * else null: an untraced or unsampled message costs no span here.
+ */
+export function sampledContext(
+  headers: Readonly<Record<string, unknown>> | undefined,
+): Context | null {
+  if (typeof headers?.traceparent !== 'string') return null;
+  const remote = propagation.extract(ROOT_CONTEXT, headers);
+  const spanContext = trace.getSpanContext(remote);
+  if (spanContext === undefined || (spanContext.traceFlags & TraceFlags.SAMPLED) === 0) return null;
+  return remote;
+}
 
 /**
  * The spans of one batch on the worker. Each message that arrived with a sampled traceparent
@@ -40,14 +55,10 @@ export class BatchSpans {
     const links: Link[] = [];
     const now = Date.now();
     for (const { context } of items) {
-      if (typeof context.headers.traceparent !== 'string') continue;
-      const remote = propagation.extract(ROOT_CONTEXT, context.headers);
-      const spanContext = trace.getSpanContext(remote);
-      // An unsampled caller's messages cost nothing here.
-      if (spanContext === undefined || (spanContext.traceFlags & TraceFlags.SAMPLED) === 0)
-        continue;
+      const remote = sampledContext(context.headers);
+      if (remote === null) continue;
       links.push({
-        context: spanContext,
+        context: trace.getSpanContext(remote) as SpanContext,
         attributes: { 'messaging.message.id': context.requestId },
       });
       parent ??= remote;

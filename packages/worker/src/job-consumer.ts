@@ -6,10 +6,12 @@ import {
   jobQueue,
 } from '@mlapi/contracts';
 import { connectAny, ensureFanoutExchanges, type Logger, type TlsMaterial } from '@mlapi/rpc';
+import type { Tracer } from '@opentelemetry/api';
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { InferenceModel } from './batch-predictor.js';
 import type { InteractiveGate } from './interactive-gate.js';
-import { chunkResults, packChunk } from './job-rows.js';
+import { chunkResults, type PackedChunks, packChunk } from './job-rows.js';
+import { JobSpans } from './job-spans.js';
 import type { WorkerMetrics } from './metrics.js';
 
 export interface JobConsumerOptions {
@@ -30,6 +32,15 @@ export interface JobConsumerOptions {
   /** Default `mlapi.<name>.<version>.jobs`. */
   queue?: string;
   reconnectMs?: number;
+  /** Traces the chunks of sampled submits (see JobSpans); null (the default): off. */
+  tracer?: Tracer | null;
+}
+
+/** A chunk taken from the queue, read, and not for a cancelled job. */
+interface TakenChunk {
+  readonly channel: ConfirmChannel;
+  readonly msg: ConsumeMessage;
+  readonly chunk: JobChunk;
 }
 
 /** Cancelled job ids remembered; a job's chunks arrive close together, so a few thousand do. */
@@ -43,7 +54,7 @@ const CANCELLED_MEMORY = 4096;
  * them to another worker, and the gateway's store counts each chunk once.
  */
 export class JobConsumer {
-  readonly #o: JobConsumerOptions & { queue: string; reconnectMs: number };
+  readonly #o: JobConsumerOptions & { queue: string; reconnectMs: number; tracer: Tracer | null };
   readonly #cancelled = new Set<string>();
   #connection: ChannelModel | null = null;
   #pending: { channel: ConfirmChannel; msg: ConsumeMessage }[] = [];
@@ -54,7 +65,12 @@ export class JobConsumer {
 
   constructor(options: JobConsumerOptions) {
     const { spec } = options.model;
-    this.#o = { queue: jobQueue(spec.name, spec.version), reconnectMs: 1000, ...options };
+    this.#o = {
+      queue: jobQueue(spec.name, spec.version),
+      reconnectMs: 1000,
+      tracer: null,
+      ...options,
+    };
   }
 
   get queue(): string {
@@ -143,8 +159,8 @@ export class JobConsumer {
   }
 
   async #process(batch: { channel: ConfirmChannel; msg: ConsumeMessage }[]): Promise<void> {
-    const { model, gate, batchMaxRows, metrics } = this.#o;
-    const todo: { channel: ConfirmChannel; msg: ConsumeMessage; chunk: JobChunk }[] = [];
+    const { model, metrics } = this.#o;
+    const todo: TakenChunk[] = [];
     for (const item of batch) {
       let chunk: JobChunk;
       try {
@@ -166,6 +182,33 @@ export class JobConsumer {
       todo.map((t) => t.chunk),
       model.spec.width,
     );
+    const tracer = this.#o.tracer;
+    const spans =
+      tracer === null
+        ? null
+        : JobSpans.open(
+            tracer,
+            packed,
+            todo.map((t) => t.msg.properties.headers),
+            this.#o.queue,
+          );
+    try {
+      await this.#infer(packed, todo, spans);
+    } catch (err) {
+      // A run that threw, or a channel gone before the acks: the chunks go back to the queue.
+      spans?.end(true);
+      throw err;
+    }
+    spans?.end(false);
+  }
+
+  /** Infers the packed chunks, then publishes each outcome and acks the chunks once confirmed. */
+  async #infer(
+    packed: PackedChunks,
+    todo: readonly TakenChunk[],
+    spans: JobSpans | null,
+  ): Promise<void> {
+    const { model, gate, batchMaxRows, metrics } = this.#o;
     const { width, classes } = model.spec;
     const output = new Float32Array(packed.rows * classes);
     for (let first = 0; first < packed.rows; first += batchMaxRows) {
@@ -173,7 +216,9 @@ export class JobConsumer {
       const count = Math.min(batchMaxRows, packed.rows - first);
       const input = packed.input.subarray(first * width, (first + count) * width);
       const started = process.hrtime.bigint();
+      spans?.runStarted(first, count);
       output.set(await model.run(input, count), first * classes);
+      spans?.runEnded();
       metrics?.observeRun(Number(process.hrtime.bigint() - started) / 1e9, count);
     }
     this.#rowsInferred += packed.rows;

@@ -83,6 +83,7 @@ async function main(): Promise<void> {
           batchMaxRows: config.batchMaxRows,
           connectionName,
           metrics,
+          tracer: tracing?.tracer ?? null,
           logger: logger.child({ module: 'job-consumer', model: name }),
         })
       : null;

@@ -1,4 +1,4 @@
-import { tracingConfigured } from '@mlapi/contracts';
+import { startTracing as startSdk } from '@mlapi/contracts';
 import { type Tracer, trace } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 
@@ -12,21 +12,15 @@ export interface Tracing {
 }
 
 /**
- * Starts the OpenTelemetry Node SDK when the OTEL_* environment configures an exporter, else
- * returns null and nothing is installed. The SDK reads every setting itself (endpoint,
- * OTEL_EXPORTER_OTLP_PROTOCOL including http/json, OTEL_TRACES_SAMPLER, batching...); only the
- * service name gets a default here. Metrics stay with Prometheus and logs with pino.
+ * The SDK set-up shared with the gateway (startTracing in @mlapi/contracts: traces only, no
+ * context manager), plus the tracer the worker's spans come from; null when the OTEL_*
+ * environment configures no exporter.
  */
 export function startTracing(
   env: Readonly<Record<string, string | undefined>>,
   defaultServiceName: string,
 ): Tracing | null {
-  if (!tracingConfigured(env)) return null;
-  const sdk = new NodeSDK({
-    ...(env.OTEL_SERVICE_NAME === undefined ? { serviceName: defaultServiceName } : {}),
-    metricReaders: [],
-    logRecordProcessors: [],
-  });
-  sdk.start();
+  const sdk = startSdk(env, defaultServiceName, (options) => new NodeSDK(options));
+  if (sdk === null) return null;
   return { tracer: trace.getTracer(WORKER_TRACER), shutdown: () => sdk.shutdown() };
 }

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Predictor } from '../predictor.js';
@@ -19,6 +20,8 @@ export interface CreateJobsOptions {
   store?: JobStore;
   /** The results queue; default JOB_RESULTS_QUEUE (tests give each gateway its own). */
   resultsQueue?: string;
+  /** Traces the chunk publishes of sampled submits; null (the default): tracing off. */
+  tracer?: Tracer | null;
 }
 
 /** The jobs room as the gateway wires it: its store, its broker side, the webhook sender. */
@@ -38,6 +41,7 @@ export function createJobService(options: CreateJobsOptions): JobService {
       connectionName: 'mlapi-api-jobs',
       logger,
       resultPrefetch: 32,
+      tracer: options.tracer ?? null,
       ...(options.resultsQueue !== undefined ? { resultsQueue: options.resultsQueue } : {}),
     }),
     predictor: options.predictor,

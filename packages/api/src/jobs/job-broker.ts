@@ -7,9 +7,11 @@ import {
   type JobChunkResult,
 } from '@mlapi/contracts';
 import { connectAny, ensureFanoutExchanges, ensureQueue, type TlsMaterial } from '@mlapi/rpc';
+import type { Context, Tracer } from '@opentelemetry/api';
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
 import { ApiError } from '../errors.js';
+import { type TraceHeaders, tracedPublish } from '../tracing/gateway-tracer.js';
 
 export interface JobBrokerOptions {
   /** AMQP_URL: one URL or a comma-separated list of nodes. */
@@ -24,6 +26,8 @@ export interface JobBrokerOptions {
   resultsQueue?: string;
   /** Delay before reconnecting after the connection is lost, ms. */
   reconnectMs?: number;
+  /** Traces the chunk publishes of sampled submits; null (the default): tracing off. */
+  tracer?: Tracer | null;
 }
 
 /** Records one chunk result; resolves once it is stored (then the message is acked). */
@@ -46,7 +50,13 @@ export class JobBroker {
   #retry: NodeJS.Timeout | undefined;
 
   constructor(options: JobBrokerOptions) {
-    this.#o = { reconnectMs: 1000, resultsQueue: JOB_RESULTS_QUEUE, tls: null, ...options };
+    this.#o = {
+      reconnectMs: 1000,
+      resultsQueue: JOB_RESULTS_QUEUE,
+      tls: null,
+      tracer: null,
+      ...options,
+    };
   }
 
   /** Connects and starts consuming results with `handler`. */
@@ -68,8 +78,40 @@ export class JobBroker {
     return this.#o.resultsQueue;
   }
 
-  /** Publishes a chunk and resolves when the broker has it on disk (publisher confirm). */
-  async publishChunk(queue: string, chunk: JobChunk, requestId: string): Promise<void> {
+  /**
+   * Publishes a chunk and resolves when the broker has it on disk (publisher confirm). `parent`:
+   * the submit request's context when it is sampled, else null. A sampled chunk's publish is a
+   * `publish job chunk` PRODUCER span under it, until the confirm, whose context the chunk
+   * carries in its AMQP headers (`traceparent`, `tracestate`) so the worker's spans continue it.
+   */
+  publishChunk(
+    queue: string,
+    chunk: JobChunk,
+    requestId: string,
+    parent: Context | null = null,
+  ): Promise<void> {
+    const tracer = this.#o.tracer;
+    if (tracer === null || parent === null) return this.#publish(queue, chunk, requestId);
+    const attributes = {
+      'messaging.system': 'rabbitmq',
+      'messaging.destination.name': queue,
+      'messaging.operation.type': 'send',
+      'messaging.message.id': `${chunk.job_id}:${chunk.chunk}`,
+      'mlapi.job.id': chunk.job_id,
+      'mlapi.job.chunk': chunk.chunk,
+      'mlapi.rows': chunk.inputs.length,
+    };
+    return tracedPublish(tracer, parent, 'publish job chunk', attributes, (trace) =>
+      this.#publish(queue, chunk, requestId, trace),
+    );
+  }
+
+  async #publish(
+    queue: string,
+    chunk: JobChunk,
+    requestId: string,
+    trace?: TraceHeaders,
+  ): Promise<void> {
     const channel = await this.#channelNow();
     if (!this.#declared.has(queue)) {
       // The model's workers declare their job queue; the gateway declares it only when no worker
@@ -89,6 +131,7 @@ export class JobBroker {
           messageId: `${chunk.job_id}:${chunk.chunk}`,
           correlationId: requestId,
           timestamp: Math.floor(Date.now() / 1000),
+          ...(trace?.traceparent !== undefined ? { headers: { ...trace } } : {}),
         },
         (err) => (err ? reject(unavailable('the broker refused a job chunk', err)) : resolve()),
       );

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type JobChunkResult, jobQueue } from '@mlapi/contracts';
+import type { Context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { ApiError } from '../errors.js';
 import type { Predictor } from '../predictor.js';
@@ -41,6 +42,8 @@ export interface SubmitRequest {
    */
   readonly chargeRows?: (rows: number) => Promise<void>;
   readonly requestId: string;
+  /** The submit request's trace context when it is sampled: its chunks' publishes are traced. */
+  readonly traceContext?: Context | null;
 }
 
 const ACTIVE = ['queued', 'running'] as const;
@@ -127,6 +130,7 @@ export class JobService {
         queue,
         { job_id: jobId, chunk, first_row: first, reply_to: reply, inputs },
         req.requestId,
+        req.traceContext ?? null,
       );
       chunk++;
     };

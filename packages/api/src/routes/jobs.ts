@@ -10,6 +10,7 @@ import { jobView } from '../jobs/job-store.js';
 import { ndjsonRows } from '../jobs/ndjson-rows.js';
 import { jsonResults, ndjsonResults } from '../jobs/result-stream.js';
 import { errorResponses, rowsSchema } from '../schemas.js';
+import { recordingContext } from '../tracing/recording-context.js';
 import { callerKey } from '../traffic/caller.js';
 
 import '../console/route-scope.js';
@@ -147,6 +148,7 @@ export async function jobRoutes(app: FastifyInstance, options: JobRoutesOptions)
         // A JSON body's rows were counted with the request; an upload's are counted as they come.
         ...(ndjson && request.chargeRows !== null ? { chargeRows: request.chargeRows } : {}),
         requestId: request.id,
+        traceContext: recordingContext(request),
       });
       const statusUrl = `/v1/jobs/${job.job_id}`;
       reply.header('location', statusUrl);

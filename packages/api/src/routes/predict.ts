@@ -10,6 +10,7 @@ import {
   predictResultProperties,
   rowsOrRowSchema,
 } from '../schemas.js';
+import { recordingContext } from '../tracing/recording-context.js';
 import { callerKey } from '../traffic/caller.js';
 
 interface PredictBody {
@@ -70,6 +71,7 @@ export async function predictRoutes(app: FastifyInstance, ctx: RouteContext): Pr
         rows: toRows(body.input_data),
         requestId,
         deadline,
+        traceContext: recordingContext(request),
       });
       reply.header(MODEL_VERSION_HEADER, result.model_version);
       return {

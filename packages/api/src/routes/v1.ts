@@ -10,6 +10,7 @@ import {
   predictResultProperties,
   rowsSchema,
 } from '../schemas.js';
+import { recordingContext } from '../tracing/recording-context.js';
 import { callerKey } from '../traffic/caller.js';
 import { aliasView } from './aliases.js';
 
@@ -123,6 +124,7 @@ export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise
       rows: request.body.instances,
       requestId: request.id,
       deadline,
+      traceContext: recordingContext(request),
     });
     reply.header(MODEL_VERSION_HEADER, result.model_version);
     return {

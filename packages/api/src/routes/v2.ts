@@ -10,6 +10,7 @@ import {
   modelParams,
   modelVersionParams,
 } from '../schemas.js';
+import { recordingContext } from '../tracing/recording-context.js';
 import { callerKey } from '../traffic/caller.js';
 import {
   checkOutputNames,
@@ -178,6 +179,7 @@ export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise
       rows,
       requestId,
       deadline,
+      traceContext: recordingContext(request),
     });
     reply.header(MODEL_VERSION_HEADER, result.model_version);
     return {

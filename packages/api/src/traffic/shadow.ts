@@ -1,15 +1,20 @@
 import { performance } from 'node:perf_hooks';
 import { isPredictResult, type ModelSpec, modelQueue, type PredictResult } from '@mlapi/contracts';
+import type { Context } from '@opentelemetry/api';
 import type { TrafficMetrics } from './traffic-metrics.js';
 
 type Rows = readonly (readonly number[])[];
 
-/** Sends one prediction to a queue (the predictor's own path: coalesced, deadline-bound). */
+/**
+ * Sends one prediction to a queue (the predictor's own path: coalesced, deadline-bound), traced
+ * under `parent` when the caller's request is sampled.
+ */
 export type ShadowSend = (
   queue: string,
   rows: Rows,
   requestId: string,
   deadline: number,
+  parent?: Context | null,
 ) => Promise<unknown>;
 
 export interface ShadowRunnerOptions {
@@ -45,7 +50,8 @@ export class ShadowRunner {
 
   /**
    * Starts the shadow call now, beside the primary one (`primary` settles with the serving
-   * version's result; `primaryStarted` is when it was sent, from performance.now()).
+   * version's result; `primaryStarted` is when it was sent, from performance.now(); `parent`
+   * is the caller's trace context when it is sampled, else null).
    */
   run(
     serving: ModelSpec,
@@ -55,6 +61,7 @@ export class ShadowRunner {
     deadline: number,
     primary: Promise<PredictResult>,
     primaryStarted: number,
+    parent: Context | null = null,
   ): void {
     const model = serving.name;
     const labels = {
@@ -75,6 +82,7 @@ export class ShadowRunner {
         rows,
         `${requestId}:shadow`,
         deadline,
+        parent,
       );
     } catch (err) {
       shadowCall = Promise.reject(err);
