@@ -16,6 +16,8 @@ const USAGE = `usage: pnpm bench [options]
                        jobs-throughput (a 1,000,000-row job on fast vs 1,024-row /predict
                        at c=4: target >= 1.0x) and jobs-interactive (fast's c=8 p99 beside a
                        1,000,000-row intermediate job: target <= 3x its idle p99)
+  --pair-rounds <n>    rounds of each auth pair, off and keys in A-B-B-A order, judged on their mean
+                       (default 1)
   --port <n>           the local stack's gateway port (workers' health ports follow it)
   --concurrency <n,..> closed-loop concurrencies of the fast model (default 1,64,256)
   --rate <n>           open-loop rate, requests/s (default 350)
@@ -39,6 +41,7 @@ function main(argv: string[]): Promise<void> {
       concurrency: { type: 'string' },
       rate: { type: 'string' },
       port: { type: 'string' },
+      'pair-rounds': { type: 'string' },
       out: { type: 'string' },
       save: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
@@ -63,6 +66,7 @@ function main(argv: string[]): Promise<void> {
     partial.concurrencies = values.concurrency.split(',').map(Number);
   }
   if (values.rate !== undefined) partial.openLoopRate = Number(values.rate);
+  if (values['pair-rounds'] !== undefined) partial.pairRounds = Number(values['pair-rounds']);
   if (values.port !== undefined) {
     partial.port = Number(values.port);
     partial.workerBasePort = partial.port + 20;

@@ -25,6 +25,11 @@ export interface BenchOptions {
    * log pipe; `info` measures it as deployed (what a per-request log line costs).
    */
   gatewayLogLevel: 'warn' | 'info' | 'debug';
+  /**
+   * Rounds of each auth pair (off and keys), in A-B-B-A order so neither side always runs first;
+   * the pair is judged on the mean of its rounds. One cell is noisy on a shared 2-core machine.
+   */
+  pairRounds: number;
   /** Gateway port of the local stack; workers' health ports follow from workerBasePort. */
   port: number;
   workerBasePort: number;
@@ -45,6 +50,7 @@ export const DEFAULT_OPTIONS: Readonly<BenchOptions> = Object.freeze({
   cpuProf: false,
   redisUrl: null,
   gatewayLogLevel: 'warn',
+  pairRounds: 1,
   port: 18080,
   workerBasePort: 19100,
 });
@@ -102,6 +108,7 @@ export function normalizeOptions(options: Partial<BenchOptions> = {}): Readonly<
   checkNumber('durationSeconds', o.durationSeconds, 0.5, 3600, false);
   checkNumber('warmupSeconds', o.warmupSeconds, 0, 600, false);
   checkNumber('openLoopRate', o.openLoopRate, 1, 1_000_000, true);
+  checkNumber('pairRounds', o.pairRounds, 1, 20, true);
   checkNumber('port', o.port, 1, 65_535, true);
   checkNumber('workerBasePort', o.workerBasePort, 1, 65_530, true);
   if (!Array.isArray(o.concurrencies) || o.concurrencies.length === 0) {

@@ -76,8 +76,12 @@ export function planCells(
       ['fast-cached', fastFixed],
       ['fast-uncached', fastUnique],
     ] as const) {
-      for (const auth of ['off', 'keys'] as const) {
-        cells.push({ ...closed(`${base}-auth-${auth}`, MODEL_CONCURRENCY, workload), auth });
+      for (let round = 1; round <= options.pairRounds; round++) {
+        const order = round % 2 === 1 ? (['off', 'keys'] as const) : (['keys', 'off'] as const);
+        for (const auth of order) {
+          const scenario = `${base}-auth-${auth}${round === 1 ? '' : `#${round}`}`;
+          cells.push({ ...closed(scenario, MODEL_CONCURRENCY, workload), auth });
+        }
       }
     }
     // Issue 11: the cost of a traffic split and of shadow traffic, on equal terms: the same two

@@ -79,6 +79,28 @@ t.test('the full matrix covers every scenario of the issue, slow 2-worker last',
   );
 });
 
+t.test('pair rounds repeat each auth pair in A-B-B-A order', async (t) => {
+  const cells = planCells(normalizeOptions({ pairRounds: 3, only: ['-auth-'] }), true);
+  t.same(
+    cells.map((c) => c.scenario),
+    [
+      'fast-cached-auth-off',
+      'fast-cached-auth-keys',
+      'fast-cached-auth-keys#2',
+      'fast-cached-auth-off#2',
+      'fast-cached-auth-off#3',
+      'fast-cached-auth-keys#3',
+      'fast-uncached-auth-off',
+      'fast-uncached-auth-keys',
+      'fast-uncached-auth-keys#2',
+      'fast-uncached-auth-off#2',
+      'fast-uncached-auth-off#3',
+      'fast-uncached-auth-keys#3',
+    ],
+  );
+  t.throws(() => normalizeOptions({ pairRounds: 0 }), { code: 'BENCH_BAD_OPTION' });
+});
+
 t.test('a stack the harness cannot scale gets no 2-worker cell', async (t) => {
   const names = planCells(normalizeOptions(), false).map((c) => c.scenario);
   t.notOk(names.some((n) => n.includes('worker') || n.includes('versions')));

@@ -71,7 +71,12 @@ export class Authenticator {
     this.#adminLooksLikeKey = options.adminKey?.startsWith(API_KEY_PREFIX) === true;
   }
 
-  async authenticate(credential: string | undefined): Promise<Caller> {
+  /**
+   * The caller, at once when the key's record is cached and fresh (the common case: no promise),
+   * else once the record is read. Throws (or rejects with) UNAUTHENTICATED, or UNAVAILABLE when
+   * the store cannot say.
+   */
+  authenticate(credential: string | undefined): Caller | Promise<Caller> {
     if (credential === undefined) {
       throw new ApiError('UNAUTHENTICATED', 'an API key is required');
     }
@@ -84,9 +89,16 @@ export class Authenticator {
     }
     const parsed = parseKey(credential);
     if (parsed === null) throw new ApiError('UNAUTHENTICATED', 'not an mlapi API key');
-    const cached = await this.#cached(parsed.id);
+    const cached = this.#cache.get(parsed.id);
+    if (cached !== undefined && this.#now() - cached.readAt < FRESH_MS) {
+      return this.#callerOf(cached, parsed.secret);
+    }
+    return this.#read(parsed.id, cached).then((read) => this.#callerOf(read, parsed.secret));
+  }
+
+  #callerOf(cached: Cached, secret: string): Caller {
     const record = cached.record;
-    if (record === null || !this.#secretMatches(cached, record, parsed.secret)) {
+    if (record === null || !this.#secretMatches(cached, record, secret)) {
       throw new ApiError('UNAUTHENTICATED', 'unknown API key');
     }
     if (record.disabled) throw new ApiError('UNAUTHENTICATED', 'this API key is disabled');
@@ -121,10 +133,9 @@ export class Authenticator {
     return true;
   }
 
-  async #cached(id: string): Promise<Cached> {
+  /** Reads a record that is not cached, or not fresh, into the cache. */
+  async #read(id: string, cached: Cached | undefined): Promise<Cached> {
     const now = this.#now();
-    const cached = this.#cache.get(id);
-    if (cached !== undefined && now - cached.readAt < FRESH_MS) return cached;
     let record: KeyRecord | null;
     try {
       record = await this.#options.store.get(id);

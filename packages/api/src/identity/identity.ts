@@ -9,7 +9,7 @@ import { ANONYMOUS, type KeyMetrics, NO_KEY } from './key-metrics.js';
 import { allowsModel, type Caller, type CallerLimits } from './key-record.js';
 import { rateLimitHeaders, secondsUntil } from './rate-limit-headers.js';
 import { requestRows } from './request-rows.js';
-import type { Refusal, UsageLimiter } from './usage-limiter.js';
+import type { LimitDecision, Refusal, UsageLimiter } from './usage-limiter.js';
 import { type UsageWindows, usageWindowsClock } from './usage-windows.js';
 import '../console/route-scope.js';
 
@@ -68,12 +68,14 @@ export function installIdentity(app: FastifyInstance, options: IdentityOptions):
   app.decorateRequest('consumed', null);
   app.decorateRequest('chargeRows', null);
 
-  app.addHook('onRequest', async (request) => {
+  // Callback hooks, not async ones: a keyed request's common path (its record cached, its
+  // budget leased) then runs without a promise or a microtask in any of them.
+  app.addHook('onRequest', (request, _reply, done) => {
     const routeConfig = request.routeOptions.config;
     // No route matched: the not-found handler answers, and no credential is needed to learn it.
-    if (request.routeOptions.url === undefined) return;
+    if (request.routeOptions.url === undefined) return done();
     const scope = routeConfig.scope ?? DEFAULT_SCOPE;
-    if (scope === 'public') return;
+    if (scope === 'public') return done();
     if (authenticator === null) {
       request.caller = {
         keyId: null,
@@ -82,85 +84,107 @@ export function installIdentity(app: FastifyInstance, options: IdentityOptions):
         scopes: ['predict', 'jobs', 'admin'],
         limits: defaultLimits,
       };
-      return;
+      return done();
     }
-    const credential = credentialOf(request.headers, config.apiKeyHeader);
-    let caller: Caller;
-    try {
-      caller = await authenticator.authenticate(credential);
-    } catch (err) {
+    const admit = (caller: Caller): ApiError | undefined => {
+      request.caller = caller;
+      if (!routeConfig.anyKey && !caller.scopes.includes(scope as 'predict' | 'jobs' | 'admin')) {
+        return new ApiError('FORBIDDEN', `this key lacks the ${scope} scope`);
+      }
+      return undefined;
+    };
+    const refuse = (err: unknown): unknown => {
       if (err instanceof ApiError && err.code === 'UNAUTHENTICATED') {
         // Refused credentials share one label: made-up ids would grow the scrape.
         metrics.requests.inc({ key_id: NO_KEY, status: 401 });
       }
-      throw err;
+      return err;
+    };
+    let caller: Caller | Promise<Caller>;
+    try {
+      caller = authenticator.authenticate(credentialOf(request.headers, config.apiKeyHeader));
+    } catch (err) {
+      return done(refuse(err) as Error);
     }
-    request.caller = caller;
-    if (!routeConfig.anyKey && !caller.scopes.includes(scope as 'predict' | 'jobs' | 'admin')) {
-      throw new ApiError('FORBIDDEN', `this key lacks the ${scope} scope`);
-    }
+    if (!(caller instanceof Promise)) return done(admit(caller));
+    caller.then(
+      (found) => done(admit(found)),
+      (err: unknown) => done(refuse(err) as Error),
+    );
   });
 
-  app.addHook('preHandler', async (request, reply) => {
+  app.addHook('preHandler', (request, reply, done) => {
     // undefined, not null, on the routes of plugins registered before this one's decorator
     // (Swagger UI's): those are public, and no caller is ever needed there.
     const caller = request.caller as Caller | null | undefined;
-    if (caller === null || caller === undefined) return;
+    if (caller === null || caller === undefined) return done();
     const scope = request.routeOptions.config.scope ?? DEFAULT_SCOPE;
     // Admin routes name a model to manage it, not to call it.
     const model = scope === 'admin' ? undefined : modelOf(request);
     if (model !== undefined && !allowsModel(caller.models, model)) {
-      throw new ApiError('FORBIDDEN', `this key may not call model ${model}`);
+      return done(new ApiError('FORBIDDEN', `this key may not call model ${model}`));
     }
-    if (request.routeOptions.config.rateLimit === false || scope === 'admin') return;
+    if (request.routeOptions.config.rateLimit === false || scope === 'admin') return done();
     const { limits } = caller;
     if (
       limits.requestsPerMinute === null &&
       limits.rowsPerDay === null &&
       limits.rowsPerMonth === null
     ) {
-      return;
+      return done();
     }
     const at = now();
     const windows = windowsAt(at);
     const rows = requestRows(request.body);
-    let decision: Awaited<ReturnType<UsageLimiter['consume']>>;
-    try {
-      decision = await limiter.consume(caller.subject, limits, rows, windows);
-    } catch (err) {
-      // Refusing every request because the counters are down would be worse than not counting.
-      options.onLimiterError(err);
-      decision = { refusal: null, usage: null };
-    }
-    const headers = rateLimitHeaders(limits, decision.usage, windows, at);
-    if (headers !== null) {
-      reply.header('ratelimit-policy', headers.policy);
-      reply.header('ratelimit', headers.state);
-    }
-    if (decision.refusal !== null) throw refusalError(decision.refusal, limits, windows, at);
-    if (decision.usage !== null && rows > 0) request.consumed = { rows, windows };
-    // Only a job's upload streams rows in after this point; no other request needs the closure.
-    if (scope !== 'jobs') return;
-    request.chargeRows = async (more) => {
-      let charged: Awaited<ReturnType<UsageLimiter['consume']>>;
+    const decide = (decision: LimitDecision): ApiError | undefined => {
+      const headers = rateLimitHeaders(limits, decision.usage, windows, at);
+      if (headers !== null) {
+        reply.header('ratelimit-policy', headers.policy);
+        reply.header('ratelimit', headers.state);
+      }
+      if (decision.refusal !== null) return refusalError(decision.refusal, limits, windows, at);
+      if (decision.usage !== null && rows > 0) request.consumed = { rows, windows };
+      // Only a job's upload streams rows in after this point; no other request needs this.
+      if (scope === 'jobs') request.chargeRows = rowCharger(request, caller, windows);
+      return undefined;
+    };
+    const spent = limiter.spendLeased?.(caller.subject, limits, rows, windows) ?? null;
+    if (spent !== null) return done(decide(spent));
+    limiter.consume(caller.subject, limits, rows, windows).then(
+      (decision) => done(decide(decision)),
+      (err: unknown) => {
+        // Refusing every request because the counters are down would be worse than not
+        // counting.
+        options.onLimiterError(err);
+        done(decide({ refusal: null, usage: null }));
+      },
+    );
+  });
+
+  /** Charges more rows of a job's upload as they stream in (request.chargeRows). */
+  const rowCharger =
+    (request: FastifyRequest, caller: Caller, windows: UsageWindows) =>
+    async (more: number): Promise<void> => {
+      let charged: LimitDecision;
       try {
-        charged = await limiter.consume(caller.subject, limits, more, windows, false);
+        charged = await limiter.consume(caller.subject, caller.limits, more, windows, false);
       } catch (err) {
         options.onLimiterError(err);
         return;
       }
-      if (charged.refusal !== null) throw refusalError(charged.refusal, limits, windows, now());
+      if (charged.refusal !== null) {
+        throw refusalError(charged.refusal, caller.limits, windows, now());
+      }
       if (charged.usage === null || more <= 0) return;
       const total = (request.consumed?.rows ?? 0) + more;
       request.consumed = { rows: total, windows };
     };
-  });
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     // undefined, not null, on the routes of plugins registered before this one's decorator
     // (Swagger UI's): those are public, and no caller is ever needed there.
     const caller = request.caller as Caller | null | undefined;
-    if (caller === null || caller === undefined) return;
+    if (caller === null || caller === undefined) return done();
     const label =
       caller.keyId === null
         ? caller.subject === 'admin'
@@ -169,13 +193,17 @@ export function installIdentity(app: FastifyInstance, options: IdentityOptions):
         : metrics.label(caller.keyId);
     metrics.requests.inc({ key_id: label, status: reply.statusCode });
     const consumed = request.consumed;
-    if (consumed === null) return;
-    if (reply.statusCode < 400) {
-      metrics.rows.inc({ key_id: label }, consumed.rows);
-      return;
+    if (consumed !== null) {
+      if (reply.statusCode < 400) {
+        metrics.rows.inc({ key_id: label }, consumed.rows);
+      } else {
+        // Rows that were not answered are not owed.
+        limiter
+          .refund(caller.subject, consumed.rows, consumed.windows)
+          .catch(options.onLimiterError);
+      }
     }
-    // Rows that were not answered are not owed.
-    limiter.refund(caller.subject, consumed.rows, consumed.windows).catch(options.onLimiterError);
+    done();
   });
 }
 

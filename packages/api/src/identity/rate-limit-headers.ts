@@ -19,49 +19,34 @@ export function rateLimitHeaders(
   windows: UsageWindows,
   now: number,
 ): { policy: string; state: string } | null {
-  const items: { name: string; quota: number; window: number; used: number; resetAt: number }[] =
-    [];
-  if (limits.requestsPerMinute !== null) {
-    items.push({
-      name: 'requests',
-      quota: limits.requestsPerMinute,
-      window: windows.requestsSeconds,
-      used: usage?.requests ?? 0,
-      resetAt: windows.requestsResetAt,
-    });
-  }
-  if (limits.rowsPerDay !== null) {
-    items.push({
-      name: 'rows-day',
-      quota: limits.rowsPerDay,
-      window: DAY_SECONDS,
-      used: usage?.rowsToday ?? 0,
-      resetAt: windows.dayResetAt,
-    });
-  }
-  if (limits.rowsPerMonth !== null) {
-    items.push({
-      name: 'rows-month',
-      quota: limits.rowsPerMonth,
-      window: MONTH_SECONDS,
-      used: usage?.rowsThisMonth ?? 0,
-      resetAt: windows.monthResetAt,
-    });
-  }
-  if (items.length === 0) return null;
+  // Built by concatenation: this runs on every limited request.
   let policy = policies.get(limits);
-  if (policy === undefined) {
-    policy = items.map((i) => `"${i.name}";q=${i.quota};w=${i.window}`).join(', ');
-    policies.set(limits, policy);
-  }
-  return {
-    policy,
-    state: items
-      .map(
-        (i) => `"${i.name}";r=${Math.max(0, i.quota - i.used)};t=${secondsUntil(i.resetAt, now)}`,
-      )
-      .join(', '),
+  let state = '';
+  const add = (name: string, quota: number | null, window: number, used: number, at: number) => {
+    if (quota === null) return;
+    if (state !== '') state += ', ';
+    state += `"${name}";r=${Math.max(0, quota - used)};t=${secondsUntil(at, now)}`;
+    if (policies.has(limits)) return;
+    policy = `${policy === undefined ? '' : `${policy}, `}"${name}";q=${quota};w=${window}`;
   };
+  add(
+    'requests',
+    limits.requestsPerMinute,
+    windows.requestsSeconds,
+    usage?.requests ?? 0,
+    windows.requestsResetAt,
+  );
+  add('rows-day', limits.rowsPerDay, DAY_SECONDS, usage?.rowsToday ?? 0, windows.dayResetAt);
+  add(
+    'rows-month',
+    limits.rowsPerMonth,
+    MONTH_SECONDS,
+    usage?.rowsThisMonth ?? 0,
+    windows.monthResetAt,
+  );
+  if (policy === undefined) return null;
+  policies.set(limits, policy);
+  return { policy, state };
 }
 
 /** Whole seconds until `at`, at least 1: what Retry-After and `t` carry. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RedisClient } from '../redis-client.js';
 import type { CallerLimits } from './key-record.js';
-import { limitTriple, type Triple, UsageLease, windowsId } from './usage-lease.js';
+import { leaseId, limitTriple, type Triple, UsageLease, windowsId } from './usage-lease.js';
 import {
   counterKeys,
   EXPIRY_SLACK_MS,
@@ -33,7 +33,7 @@ export interface UsageLeaseOptions {
 export const LEASE_DEFAULTS: UsageLeaseOptions = {
   minFree: 1024,
   divisor: 16,
-  maxRequests: 256,
+  maxRequests: 4096,
   maxRows: 65_536,
   settleMs: 250,
   ttlMs: 30_000,
@@ -91,7 +91,7 @@ export class RedisUsageLimiter implements UsageLimiter {
   ): Promise<LimitDecision> {
     const need: Triple = [countRequest ? 1 : 0, rows, rows];
     const limitsOf = limitTriple(limits);
-    const id = `${windowsId(windows)}|${limitsOf.join('/')}`;
+    const id = leaseId(windows, limits);
     const spent = this.#spend(subject, id, need);
     if (spent !== null) return spent;
     const renewal = this.#renewals.get(subject);
@@ -127,6 +127,15 @@ export class RedisUsageLimiter implements UsageLimiter {
       this.#renewals.delete(subject);
       renewed();
     }
+  }
+
+  spendLeased(
+    subject: string,
+    limits: CallerLimits,
+    rows: number,
+    windows: UsageWindows,
+  ): LimitDecision | null {
+    return this.#spend(subject, leaseId(windows, limits), [1, rows, rows]);
   }
 
   async refund(subject: string, rows: number, windows: UsageWindows): Promise<void> {

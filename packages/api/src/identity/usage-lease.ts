@@ -15,6 +15,26 @@ export function windowsId(windows: UsageWindows): string {
   return `${windows.requestsId}|${windows.dayId}|${windows.monthId}`;
 }
 
+// A request's lease id is built from objects that live for many requests (the windows until one
+// ends, the limits as long as the cached key record), so each part is built once per object.
+const windowsIds = new WeakMap<UsageWindows, string>();
+const limitsIds = new WeakMap<CallerLimits, string>();
+
+/** What a request must match to spend from a lease: its windows and its limits. */
+export function leaseId(windows: UsageWindows, limits: CallerLimits): string {
+  let windowsPart = windowsIds.get(windows);
+  if (windowsPart === undefined) {
+    windowsPart = windowsId(windows);
+    windowsIds.set(windows, windowsPart);
+  }
+  let limitsPart = limitsIds.get(limits);
+  if (limitsPart === undefined) {
+    limitsPart = limitTriple(limits).join('/');
+    limitsIds.set(limits, limitsPart);
+  }
+  return `${windowsPart}|${limitsPart}`;
+}
+
 /**
  * Budget this replica took from the shared counters ahead of need (usage-scripts.ts), spent here
  * without a round trip to Redis. On a limited counter the units are already counted in Redis,

@@ -31,6 +31,16 @@ export interface UsageLimiter {
     windows: UsageWindows,
     countRequest?: boolean,
   ): Promise<LimitDecision>;
+  /**
+   * consume() decided here and now, with no round trip, when it can be (the Redis limiter's
+   * lease holds enough); null when only consume() can decide.
+   */
+  spendLeased?(
+    subject: string,
+    limits: CallerLimits,
+    rows: number,
+    windows: UsageWindows,
+  ): LimitDecision | null;
   /** Gives back rows consumed for a request that was not answered. */
   refund(subject: string, rows: number, windows: UsageWindows): Promise<void>;
   usage(subject: string, windows: UsageWindows): Promise<Usage>;
