@@ -31,6 +31,14 @@ const CONFIGS: Record<string, Record<string, string>> = {
     OTEL_TRACES_SAMPLER_ARG: '0.1',
   },
   'drift alone': { DRIFT_MONITORING: 'true' },
+  // The SDK's default protocol: what the export's encoding costs, beside http/json.
+  'tracing 10% protobuf + drift': {
+    DRIFT_MONITORING: 'true',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${SINK_PORT}`,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: '0.1',
+  },
   'tracing 100%': {
     DRIFT_MONITORING: 'false',
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${SINK_PORT}`,
