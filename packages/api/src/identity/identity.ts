@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { RouteScope } from '../console/route-scope.js';
@@ -86,30 +86,16 @@ export function installIdentity(app: FastifyInstance, options: IdentityOptions):
       };
       return done();
     }
-    const admit = (caller: Caller): ApiError | undefined => {
-      request.caller = caller;
-      if (!routeConfig.anyKey && !caller.scopes.includes(scope as 'predict' | 'jobs' | 'admin')) {
-        return new ApiError('FORBIDDEN', `this key lacks the ${scope} scope`);
-      }
-      return undefined;
-    };
-    const refuse = (err: unknown): unknown => {
-      if (err instanceof ApiError && err.code === 'UNAUTHENTICATED') {
-        // Refused credentials share one label: made-up ids would grow the scrape.
-        metrics.requests.inc({ key_id: NO_KEY, status: 401 });
-      }
-      return err;
-    };
     let caller: Caller | Promise<Caller>;
     try {
       caller = authenticator.authenticate(credentialOf(request.headers, config.apiKeyHeader));
     } catch (err) {
-      return done(refuse(err) as Error);
+      return done(refused(metrics, err));
     }
-    if (!(caller instanceof Promise)) return done(admit(caller));
+    if (!(caller instanceof Promise)) return done(admitted(request, caller, scope));
     caller.then(
-      (found) => done(admit(found)),
-      (err: unknown) => done(refuse(err) as Error),
+      (found) => done(admitted(request, found, scope)),
+      (err: unknown) => done(refused(metrics, err)),
     );
   });
 
@@ -136,30 +122,46 @@ export function installIdentity(app: FastifyInstance, options: IdentityOptions):
     const at = now();
     const windows = windowsAt(at);
     const rows = requestRows(request.body);
-    const decide = (decision: LimitDecision): ApiError | undefined => {
-      const headers = rateLimitHeaders(limits, decision.usage, windows, at);
-      if (headers !== null) {
-        reply.header('ratelimit-policy', headers.policy);
-        reply.header('ratelimit', headers.state);
-      }
-      if (decision.refusal !== null) return refusalError(decision.refusal, limits, windows, at);
-      if (decision.usage !== null && rows > 0) request.consumed = { rows, windows };
-      // Only a job's upload streams rows in after this point; no other request needs this.
-      if (scope === 'jobs') request.chargeRows = rowCharger(request, caller, windows);
-      return undefined;
-    };
     const spent = limiter.spendLeased?.(caller.subject, limits, rows, windows) ?? null;
-    if (spent !== null) return done(decide(spent));
+    if (spent !== null) return done(decide(request, reply, caller, spent, windows, at, rows));
     limiter.consume(caller.subject, limits, rows, windows).then(
-      (decision) => done(decide(decision)),
+      (decision) => done(decide(request, reply, caller, decision, windows, at, rows)),
       (err: unknown) => {
         // Refusing every request because the counters are down would be worse than not
         // counting.
         options.onLimiterError(err);
-        done(decide({ refusal: null, usage: null }));
+        done(decide(request, reply, caller, NOT_COUNTED, windows, at, rows));
       },
     );
   });
+
+  /**
+   * Acts on the limiter's decision: the RateLimit headers, the refusal, what the request
+   * consumed. A plain function, not a closure per request: this runs on every limited request.
+   */
+  function decide(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    caller: Caller,
+    decision: LimitDecision,
+    windows: UsageWindows,
+    at: number,
+    rows: number,
+  ): ApiError | undefined {
+    const { limits } = caller;
+    const headers = rateLimitHeaders(limits, decision.usage, windows, at);
+    if (headers !== null) {
+      reply.header('ratelimit-policy', headers.policy);
+      reply.header('ratelimit', headers.state);
+    }
+    if (decision.refusal !== null) return refusalError(decision.refusal, limits, windows, at);
+    if (decision.usage !== null && rows > 0) request.consumed = { rows, windows };
+    // Only a job's upload streams rows in after this point; no other request needs this.
+    if (request.routeOptions.config.scope === 'jobs') {
+      request.chargeRows = rowCharger(request, caller, windows);
+    }
+    return undefined;
+  }
 
   /** Charges more rows of a job's upload as they stream in (request.chargeRows). */
   const rowCharger =
@@ -205,6 +207,27 @@ export function installIdentity(app: FastifyInstance, options: IdentityOptions):
     }
     done();
   });
+}
+
+/** The decision when the limiter could not be asked: served, uncounted. */
+const NOT_COUNTED: LimitDecision = { refusal: null, usage: null };
+
+/** Sets the caller; FORBIDDEN when its key lacks the route's scope. */
+function admitted(request: FastifyRequest, caller: Caller, scope: string): ApiError | undefined {
+  request.caller = caller;
+  const anyKey = request.routeOptions.config.anyKey === true;
+  if (!anyKey && !caller.scopes.includes(scope as 'predict' | 'jobs' | 'admin')) {
+    return new ApiError('FORBIDDEN', `this key lacks the ${scope} scope`);
+  }
+  return undefined;
+}
+
+/** A credential refused: counted under one label (made-up ids would grow the scrape). */
+function refused(metrics: KeyMetrics, err: unknown): Error {
+  if (err instanceof ApiError && err.code === 'UNAUTHENTICATED') {
+    metrics.requests.inc({ key_id: NO_KEY, status: 401 });
+  }
+  return err as Error;
 }
 
 /** The model a request names: the path's `{model}`, else `/predict`'s `model_name`. */

@@ -92,13 +92,15 @@ export class RedisUsageLimiter implements UsageLimiter {
     const need: Triple = [countRequest ? 1 : 0, rows, rows];
     const limitsOf = limitTriple(limits);
     const id = leaseId(windows, limits);
-    const spent = this.#spend(subject, id, need);
+    const spent = this.#spend(subject, id, need[0], rows);
     if (spent !== null) return spent;
     const renewal = this.#renewals.get(subject);
     if (renewal !== undefined) {
       // Another request is renewing this caller's lease: one lease per caller per replica.
       await renewal;
-      return this.#spend(subject, id, need) ?? this.#consume(subject, limitsOf, need, windows);
+      return (
+        this.#spend(subject, id, need[0], rows) ?? this.#consume(subject, limitsOf, need, windows)
+      );
     }
     let renewed = () => {};
     this.#renewals.set(
@@ -135,7 +137,7 @@ export class RedisUsageLimiter implements UsageLimiter {
     rows: number,
     windows: UsageWindows,
   ): LimitDecision | null {
-    return this.#spend(subject, leaseId(windows, limits), [1, rows, rows]);
+    return this.#spend(subject, leaseId(windows, limits), 1, rows);
   }
 
   async refund(subject: string, rows: number, windows: UsageWindows): Promise<void> {
@@ -179,9 +181,9 @@ export class RedisUsageLimiter implements UsageLimiter {
   }
 
   /** Spends from the caller's lease; null when it has none for these windows, or too little. */
-  #spend(subject: string, id: string, need: Triple): LimitDecision | null {
+  #spend(subject: string, id: string, requests: number, rows: number): LimitDecision | null {
     const lease = this.#leases.get(subject);
-    if (lease === undefined || lease.id !== id || !lease.take(need)) return null;
+    if (lease === undefined || lease.id !== id || !lease.take(requests, rows)) return null;
     return { refusal: null, usage: lease.view() };
   }
 

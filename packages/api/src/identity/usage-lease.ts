@@ -69,15 +69,17 @@ export class UsageLease {
     }
   }
 
-  /** Spends `need` (per counter) when every limited counter holds enough; else spends nothing. */
-  take(need: Triple): boolean {
+  /**
+   * Spends a request (`requests`: 1, or 0 for more rows of one) and its rows when every limited
+   * counter holds enough; else spends nothing.
+   */
+  take(requests: number, rows: number): boolean {
+    const held = this.held;
+    if ((held[0] >= 0 && held[0] < requests) || (held[1] >= 0 && held[1] < rows)) return false;
+    if (held[2] >= 0 && held[2] < rows) return false;
     for (let i = 0; i < 3; i++) {
-      const held = this.held[i] as number;
-      if (held >= 0 && held < (need[i] as number)) return false;
-    }
-    for (let i = 0; i < 3; i++) {
-      const n = need[i] as number;
-      if ((this.held[i] as number) >= 0) this.held[i] = (this.held[i] as number) - n;
+      const n = i === 0 ? requests : rows;
+      if ((held[i] as number) >= 0) held[i] = (held[i] as number) - n;
       else this.unsettled[i] = (this.unsettled[i] as number) + n;
       this.since[i] = (this.since[i] as number) + n;
     }
