@@ -7,7 +7,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +51,14 @@ const CONFIGS: Record<string, Record<string, string>> = {
     OTEL_TRACES_SAMPLER: 'always_off',
   },
 };
+/** The sink's whole program: it answers every export 200 and keeps nothing. */
+const SINK_SOURCE = `require('node:http')
+  .createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  })
+  .listen(${SINK_PORT}, '127.0.0.1');`;
+
 // BENCH_CONFIGS=name,name runs only those (by their names above).
 const chosen = process.env.BENCH_CONFIGS?.split(',') ?? Object.keys(CONFIGS);
 
@@ -127,21 +134,27 @@ function measure(model: string, seconds: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const sink = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  // The span sink stands for a collector: a process of its own, not a handler on the load
+  // generator's event loop, where receiving the spans would slow the generator instead.
+  const sink = spawn(process.execPath, ['-e', SINK_SOURCE], {
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
-  await new Promise<void>((resolve) => sink.listen(SINK_PORT, '127.0.0.1', resolve));
+  await waitReady(`http://127.0.0.1:${SINK_PORT}/`);
   // A copy of `fast` under its own name: no other stack's worker answers for it.
   const model = `bench-obs-${process.pid}`;
   const dir = await mkdtemp(join(tmpdir(), 'mlapi-obs-bench-'));
   const manifest = JSON.parse(await readFile(join(ROOT, 'models/fast/model.json'), 'utf8'));
   await writeFile(join(dir, 'model.json'), JSON.stringify({ ...manifest, name: model }));
   await symlink(join(ROOT, 'models/fast/model.onnx'), join(dir, 'model.onnx'));
+  // The worker exports too, in every configuration: it makes spans only for a message with a
+  // sampled traceparent, which only a tracing gateway sends, so its tracing costs nothing when the
+  // gateway's is off and is counted when it is on (the same worker faces every configuration).
   const worker = start('packages/worker/dist/main.js', {
     MODEL_DIR: dir,
     PORT: String(WORKER_PORT),
     HOST: '127.0.0.1',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${SINK_PORT}`,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
   });
   const results: Record<string, number[]> = {};
   try {
@@ -167,7 +180,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await stop(worker);
-    sink.close();
+    await stop(sink);
     await rm(dir, { recursive: true, force: true });
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
