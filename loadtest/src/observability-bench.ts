@@ -20,34 +20,33 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 
+/** The OTEL_* variables that send spans to the sink (the worker's are the same). */
+function exporting(protocol: 'http/json' | 'http/protobuf' = 'http/json'): Record<string, string> {
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${SINK_PORT}`,
+    OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+  };
+}
+
+const TEN_PERCENT = {
+  OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+  OTEL_TRACES_SAMPLER_ARG: '0.1',
+};
+
 const CONFIGS: Record<string, Record<string, string>> = {
   'both off': { DRIFT_MONITORING: 'false' },
-  'tracing 10% + drift': {
-    DRIFT_MONITORING: 'true',
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${SINK_PORT}`,
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-    OTEL_TRACES_SAMPLER_ARG: '0.1',
-  },
+  'tracing 10% + drift': { DRIFT_MONITORING: 'true', ...exporting(), ...TEN_PERCENT },
   'drift alone': { DRIFT_MONITORING: 'true' },
   // The SDK's default protocol: what the export's encoding costs, beside http/json.
   'tracing 10% protobuf + drift': {
     DRIFT_MONITORING: 'true',
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${SINK_PORT}`,
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-    OTEL_TRACES_SAMPLER_ARG: '0.1',
+    ...exporting('http/protobuf'),
+    ...TEN_PERCENT,
   },
-  'tracing 100%': {
-    DRIFT_MONITORING: 'false',
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${SINK_PORT}`,
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-    OTEL_TRACES_SAMPLER: 'always_on',
-  },
+  'tracing 100%': { DRIFT_MONITORING: 'false', ...exporting(), OTEL_TRACES_SAMPLER: 'always_on' },
   'tracing sampler off': {
     DRIFT_MONITORING: 'false',
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${SINK_PORT}`,
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    ...exporting(),
     OTEL_TRACES_SAMPLER: 'always_off',
   },
 };
@@ -153,8 +152,7 @@ async function main(): Promise<void> {
     MODEL_DIR: dir,
     PORT: String(WORKER_PORT),
     HOST: '127.0.0.1',
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${SINK_PORT}`,
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    ...exporting(),
   });
   const results: Record<string, number[]> = {};
   try {

@@ -19,34 +19,64 @@ export function rateLimitHeaders(
   windows: UsageWindows,
   now: number,
 ): { policy: string; state: string } | null {
-  // Built by concatenation: this runs on every limited request.
-  let policy = policies.get(limits);
+  const policy = policyOf(limits, windows);
+  if (policy === null) return null;
+  // Built by concatenation over a fixed table: this runs on every limited request.
   let state = '';
-  const add = (name: string, quota: number | null, window: number, used: number, at: number) => {
-    if (quota === null) return;
-    if (state !== '') state += ', ';
-    state += `"${name}";r=${Math.max(0, quota - used)};t=${secondsUntil(at, now)}`;
-    if (policies.has(limits)) return;
-    policy = `${policy === undefined ? '' : `${policy}, `}"${name}";q=${quota};w=${window}`;
-  };
-  add(
-    'requests',
-    limits.requestsPerMinute,
-    windows.requestsSeconds,
-    usage?.requests ?? 0,
-    windows.requestsResetAt,
-  );
-  add('rows-day', limits.rowsPerDay, DAY_SECONDS, usage?.rowsToday ?? 0, windows.dayResetAt);
-  add(
-    'rows-month',
-    limits.rowsPerMonth,
-    MONTH_SECONDS,
-    usage?.rowsThisMonth ?? 0,
-    windows.monthResetAt,
-  );
-  if (policy === undefined) return null;
-  policies.set(limits, policy);
+  for (const limit of LIMITS) {
+    const quota = limit.quota(limits);
+    if (quota === null) continue;
+    const left = Math.max(0, quota - (usage === null ? 0 : limit.used(usage)));
+    const item = `"${limit.name}";r=${left};t=${secondsUntil(limit.resetAt(windows), now)}`;
+    state = state === '' ? item : `${state}, ${item}`;
+  }
   return { policy, state };
+}
+
+/** The three limits, in header order, and where each one's figures are. */
+const LIMITS: readonly {
+  name: string;
+  quota(limits: CallerLimits): number | null;
+  windowSeconds(windows: UsageWindows): number;
+  used(usage: Usage): number;
+  resetAt(windows: UsageWindows): number;
+}[] = [
+  {
+    name: 'requests',
+    quota: (limits) => limits.requestsPerMinute,
+    windowSeconds: (windows) => windows.requestsSeconds,
+    used: (usage) => usage.requests,
+    resetAt: (windows) => windows.requestsResetAt,
+  },
+  {
+    name: 'rows-day',
+    quota: (limits) => limits.rowsPerDay,
+    windowSeconds: () => DAY_SECONDS,
+    used: (usage) => usage.rowsToday,
+    resetAt: (windows) => windows.dayResetAt,
+  },
+  {
+    name: 'rows-month',
+    quota: (limits) => limits.rowsPerMonth,
+    windowSeconds: () => MONTH_SECONDS,
+    used: (usage) => usage.rowsThisMonth,
+    resetAt: (windows) => windows.monthResetAt,
+  },
+];
+
+/** The limits' `RateLimit-Policy`, made once per limits object; null when there is no limit. */
+function policyOf(limits: CallerLimits, windows: UsageWindows): string | null {
+  const known = policies.get(limits);
+  if (known !== undefined) return known;
+  const items: string[] = [];
+  for (const limit of LIMITS) {
+    const quota = limit.quota(limits);
+    if (quota !== null) items.push(`"${limit.name}";q=${quota};w=${limit.windowSeconds(windows)}`);
+  }
+  if (items.length === 0) return null;
+  const policy = items.join(', ');
+  policies.set(limits, policy);
+  return policy;
 }
 
 /** Whole seconds until `at`, at least 1: what Retry-After and `t` carry. */

@@ -1,8 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { RedisClient } from '../redis-client.js';
 import type { CallerLimits } from './key-record.js';
-import { leaseId, limitTriple, type Triple, UsageLease, windowsId } from './usage-lease.js';
 import {
+  LEASE_DEFAULTS,
+  leaseId,
+  limitTriple,
+  type Triple,
+  UsageLease,
+  type UsageLeaseOptions,
+  windowsId,
+} from './usage-lease.js';
+import {
+  counterAndLeaseKeys,
   counterKeys,
   EXPIRY_SLACK_MS,
   type LimitDecision,
@@ -12,32 +21,6 @@ import {
 } from './usage-limiter.js';
 import { CONSUME, REFUND, SETTLE } from './usage-scripts.js';
 import type { UsageWindows } from './usage-windows.js';
-
-export interface UsageLeaseOptions {
-  /**
-   * Lease only while every limited counter has at least this many units left; nearer a limit,
-   * every request is checked in Redis. 0: never lease (every request is one round trip).
-   */
-  minFree: number;
-  /** A lease takes 1/divisor of what is left, so N replicas together hold at most N/divisor. */
-  divisor: number;
-  /** A lease holds at most this many requests and this many rows. */
-  maxRequests: number;
-  maxRows: number;
-  /** How often a replica reports what it spent, and gives back a lease it no longer uses. */
-  settleMs: number;
-  /** A lease not reported for this long counts as used (its replica is presumed dead). */
-  ttlMs: number;
-}
-
-export const LEASE_DEFAULTS: UsageLeaseOptions = {
-  minFree: 1024,
-  divisor: 16,
-  maxRequests: 4096,
-  maxRows: 65_536,
-  settleMs: 250,
-  ttlMs: 30_000,
-};
 
 export interface RedisUsageLimiterOptions {
   leases?: Partial<UsageLeaseOptions>;
@@ -89,17 +72,18 @@ export class RedisUsageLimiter implements UsageLimiter {
     windows: UsageWindows,
     countRequest = true,
   ): Promise<LimitDecision> {
-    const need: Triple = [countRequest ? 1 : 0, rows, rows];
-    const limitsOf = limitTriple(limits);
+    const requests = countRequest ? 1 : 0;
     const id = leaseId(windows, limits);
-    const spent = this.#spend(subject, id, need[0], rows);
+    const spent = this.#spend(subject, id, requests, rows);
     if (spent !== null) return spent;
+    const need: Triple = [requests, rows, rows];
+    const limitsOf = limitTriple(limits);
     const renewal = this.#renewals.get(subject);
     if (renewal !== undefined) {
       // Another request is renewing this caller's lease: one lease per caller per replica.
       await renewal;
       return (
-        this.#spend(subject, id, need[0], rows) ?? this.#consume(subject, limitsOf, need, windows)
+        this.#spend(subject, id, requests, rows) ?? this.#consume(subject, limitsOf, need, windows)
       );
     }
     let renewed = () => {};
@@ -115,16 +99,14 @@ export class RedisUsageLimiter implements UsageLimiter {
         // Another window or other limits: the old lease goes back to its own counters.
         this.#settle(subject, old, 'release').catch(this.#onError);
       }
-      const leasing = this.#leaseOptions.minFree > 0;
-      const decision = await this.#consume(
+      return await this.#consume(
         subject,
         limitsOf,
         need,
         windows,
         old !== null && old.id === id ? old : null,
-        leasing ? id : null,
+        this.#leaseOptions.minFree > 0 ? id : null,
       );
-      return decision;
     } finally {
       this.#renewals.delete(subject);
       renewed();
@@ -153,19 +135,19 @@ export class RedisUsageLimiter implements UsageLimiter {
   /** Exact on this replica; another replica's spending shows within one settle period. */
   async usage(subject: string, windows: UsageWindows): Promise<Usage> {
     const lease = this.#leaseIn(subject, windows);
-    let reading: number[] | null = null;
-    if (lease !== null) {
-      // Reporting first makes the answer exact; a state Redis that refuses writes (full) can
-      // still be read, and `since` then holds everything spent since the last report.
-      reading = await this.#settle(subject, lease, 'keep').catch((err: unknown) => {
-        this.#onError(err);
-        return null;
-      });
-    }
-    reading ??= await this.#settleScript(subject, windows, 'read', [-1, -1, -1], [0, 0, 0]);
-    const counts = reading;
+    // Reporting first makes the answer exact; a state Redis that refuses writes (full) can still
+    // be read, and `since` then holds everything spent since the last report.
+    const reported =
+      lease === null
+        ? null
+        : await this.#settle(subject, lease, 'keep').catch((err: unknown) => {
+            this.#onError(err);
+            return null;
+          });
+    const reading =
+      reported ?? (await this.#settleScript(subject, windows, 'read', [-1, -1, -1], [0, 0, 0]));
     const used = (i: number) =>
-      (counts[2 * i] as number) - (counts[2 * i + 1] as number) + (lease?.since[i] ?? 0);
+      (reading[2 * i] as number) - (reading[2 * i + 1] as number) + (lease?.since[i] ?? 0);
     return { requests: used(0), rowsToday: used(1), rowsThisMonth: used(2) };
   }
 
@@ -190,7 +172,7 @@ export class RedisUsageLimiter implements UsageLimiter {
   /** The caller's lease when it was taken in these windows. */
   #leaseIn(subject: string, windows: UsageWindows): UsageLease | null {
     const lease = this.#leases.get(subject);
-    return lease?.id.startsWith(`${windowsId(windows)}|`) === true ? lease : null;
+    return lease?.windowsKey === windowsId(windows) ? lease : null;
   }
 
   #detach(subject: string): UsageLease | null {
@@ -213,12 +195,11 @@ export class RedisUsageLimiter implements UsageLimiter {
   ): Promise<LimitDecision> {
     const o = this.#leaseOptions;
     const gives = old?.snapshot();
-    const [requests, day, month] = counterKeys(subject, windows);
     const replica = old !== null || leaseId !== null ? this.#replica : '';
     // If this fails, the units the old lease held stay counted as used (never handed out twice)
     // until its field expires.
     const reply = await this.#redis.eval(CONSUME, {
-      keys: [requests, day, month, `${requests}:leases`, `${day}:leases`, `${month}:leases`],
+      keys: counterAndLeaseKeys(subject, windows),
       arguments: [
         String(need[1]),
         ...limits.map(String),
@@ -275,10 +256,9 @@ export class RedisUsageLimiter implements UsageLimiter {
     held: Triple,
     unsettled: Triple,
   ): Promise<number[]> {
-    const [requests, day, month] = counterKeys(subject, windows);
     const now = this.#now();
     const reply = await this.#redis.eval(SETTLE, {
-      keys: [requests, day, month, `${requests}:leases`, `${day}:leases`, `${month}:leases`],
+      keys: counterAndLeaseKeys(subject, windows),
       arguments: [
         this.#replica,
         mode,

@@ -2,6 +2,32 @@ import type { CallerLimits } from './key-record.js';
 import type { Usage } from './usage-limiter.js';
 import type { UsageWindows } from './usage-windows.js';
 
+export interface UsageLeaseOptions {
+  /**
+   * Lease only while every limited counter has at least this many units left; nearer a limit,
+   * every request is checked in Redis. 0: never lease (every request is one round trip).
+   */
+  minFree: number;
+  /** A lease takes 1/divisor of what is left, so N replicas together hold at most N/divisor. */
+  divisor: number;
+  /** A lease holds at most this many requests and this many rows. */
+  maxRequests: number;
+  maxRows: number;
+  /** How often a replica reports what it spent, and gives back a lease it no longer uses. */
+  settleMs: number;
+  /** A lease not reported for this long counts as used (its replica is presumed dead). */
+  ttlMs: number;
+}
+
+export const LEASE_DEFAULTS: UsageLeaseOptions = {
+  minFree: 1024,
+  divisor: 16,
+  maxRequests: 4096,
+  maxRows: 65_536,
+  settleMs: 250,
+  ttlMs: 30_000,
+};
+
 /** One figure per counter, in key order: requests in the window, rows today, rows this month. */
 export type Triple = [number, number, number];
 
@@ -10,29 +36,29 @@ export function limitTriple(limits: CallerLimits): Triple {
   return [limits.requestsPerMinute ?? -1, limits.rowsPerDay ?? -1, limits.rowsPerMonth ?? -1];
 }
 
-/** Names the three windows: a lease is good only in the windows it was taken in. */
-export function windowsId(windows: UsageWindows): string {
-  return `${windows.requestsId}|${windows.dayId}|${windows.monthId}`;
-}
-
 // A request's lease id is built from objects that live for many requests (the windows until one
 // ends, the limits as long as the cached key record), so each part is built once per object.
 const windowsIds = new WeakMap<UsageWindows, string>();
 const limitsIds = new WeakMap<CallerLimits, string>();
 
+/** Names the three windows: a lease is good only in the windows it was taken in. */
+export function windowsId(windows: UsageWindows): string {
+  let id = windowsIds.get(windows);
+  if (id === undefined) {
+    id = `${windows.requestsId}|${windows.dayId}|${windows.monthId}`;
+    windowsIds.set(windows, id);
+  }
+  return id;
+}
+
 /** What a request must match to spend from a lease: its windows and its limits. */
 export function leaseId(windows: UsageWindows, limits: CallerLimits): string {
-  let windowsPart = windowsIds.get(windows);
-  if (windowsPart === undefined) {
-    windowsPart = windowsId(windows);
-    windowsIds.set(windows, windowsPart);
-  }
   let limitsPart = limitsIds.get(limits);
   if (limitsPart === undefined) {
     limitsPart = limitTriple(limits).join('/');
     limitsIds.set(limits, limitsPart);
   }
-  return `${windowsPart}|${limitsPart}`;
+  return `${windowsId(windows)}|${limitsPart}`;
 }
 
 /**
@@ -46,6 +72,8 @@ export class UsageLease {
   /** `windowsId()` and the limits: what a request must match to spend from this lease. */
   readonly id: string;
   readonly windows: UsageWindows;
+  /** `windowsId(windows)`: refunds and usage readings match a lease by its windows alone. */
+  readonly windowsKey: string;
   readonly limits: Triple;
   /** Units held and unused, per limited counter (unlimited counters: -1). */
   readonly held: Triple;
@@ -61,6 +89,7 @@ export class UsageLease {
   constructor(id: string, windows: UsageWindows, limits: Triple, counters: Triple, leased: Triple) {
     this.id = id;
     this.windows = windows;
+    this.windowsKey = windowsId(windows);
     this.limits = limits;
     this.held = [leased[0], leased[1], leased[2]];
     this.base = [0, 0, 0];

@@ -54,6 +54,15 @@ export function counterKeys(subject: string, windows: UsageWindows): [string, st
   return [base + windows.requestsId, base + windows.dayId, base + windows.monthId];
 }
 
+/**
+ * What the shared limiter's scripts work on: the three counters, then beside each the hash of
+ * the leases taken from it (usage-scripts.ts), in the same cluster slot.
+ */
+export function counterAndLeaseKeys(subject: string, windows: UsageWindows): string[] {
+  const counters = counterKeys(subject, windows);
+  return [...counters, ...counters.map((key) => `${key}:leases`)];
+}
+
 /** A counter outlives its window by this much, so a late refund finds it. */
 export const EXPIRY_SLACK_MS = 60_000;
 
